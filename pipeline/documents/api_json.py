@@ -1,0 +1,300 @@
+"""ClinicalTrials.gov API v2 JSON in each of the shapes it is distributed in.
+
+- ``json_study``: one study object, as served by ``/api/v2/studies/NCT...``.
+- ``json_list``: a JSON array of studies, as in the site download ``ctg-studies.json``
+  (positions ``[0]``, ``[1]``, ...).
+- ``json_page``: one API page ``{"studies": [...], "nextPageToken": ...}``
+  (positions ``studies[0]``, ...).
+- ``ndjson``: one study per line (positions ``line N``, 1-based; blank lines skipped);
+  a bad line costs only that line.
+- ``zip``: an archive of JSON files, as in the bulk download ``ctg-studies.json.zip``;
+  each member may take any shape above (positions ``member NAME`` and, inside a member,
+  ``member NAME, [3]``, ``member NAME, line 7``, ...).
+
+A document that cannot be parsed yields one error whose position reads
+``line 12, column 5 (byte 3456)`` and whose reason starts ``malformed JSON:`` or, when the
+text stops mid-value, ``truncated JSON:``; such a document has form ``json`` because its
+shape is unknowable.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from pipeline.documents.detect import (
+    EMPTY,
+    JSON,
+    UTF8_BOM,
+    UTF16,
+    empty_document_error,
+    excerpt_at,
+    first_non_utf8_byte,
+    not_utf8_error,
+    sniff_form,
+    transcode_utf16,
+)
+from pipeline.documents.model import DocumentReading, ReadError, ReadItem, check_study
+
+JSON_STUDY = "json_study"
+JSON_LIST = "json_list"
+JSON_PAGE = "json_page"
+NDJSON = "ndjson"
+
+# One study is at most a few MiB; a member far beyond that is a decompression bomb.
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+
+_NOT_PARSED = object()
+_ZIP_MEMBER_FAILURES = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+
+
+def read_json_bytes(data: bytes, prefix: str = "") -> DocumentReading:
+    """Read a JSON document held in memory; ``prefix`` names where it sits (e.g. a zip member)."""
+    return read_json_stream(io.BytesIO(data), prefix, whole=lambda: data)
+
+
+def read_json_stream(
+    stream: IO[bytes], prefix: str = "", whole: Callable[[], bytes] | None = None
+) -> DocumentReading:
+    """Read a JSON document from a binary stream positioned at its start.
+
+    NDJSON is told from a pretty-printed object by its first non-blank line: only in NDJSON
+    does that line parse alone as an object with more content after it. Deciding this from
+    the first two lines lets NDJSON stream line by line, never held whole. Any other shape
+    is parsed whole, using ``whole()`` (default: rewind and read) to get the document.
+    The stream is closed once the document has been read.
+    """
+    lines = _numbered_lines(stream)
+    try:
+        first = _next_non_blank(lines)
+        if first is None:
+            stream.close()
+            return DocumentReading(EMPTY, iter([empty_document_error(prefix)]))
+        first_value = _parse_alone(first.content)
+        if first_value is not _NOT_PARSED:
+            following = _next_non_blank(lines)
+            if following is None:
+                stream.close()
+                return DocumentReading(json_shape(first_value), studies_in(first_value, prefix))
+            if isinstance(first_value, dict):
+                return DocumentReading(NDJSON, _ndjson_items(first, first_value, following, lines, prefix, stream))
+        lines.close()
+        if whole is None:
+            stream.seek(0)
+            data = stream.read()
+        else:
+            data = whole()
+    except BaseException:
+        stream.close()
+        raise
+    stream.close()
+    return _read_whole(data, prefix)
+
+
+def json_shape(value: Any) -> str:
+    if isinstance(value, list):
+        return JSON_LIST
+    if _is_page(value):
+        return JSON_PAGE
+    return JSON_STUDY
+
+
+def studies_in(value: Any, position: str) -> Iterator[ReadItem]:
+    """Every study a parsed JSON value holds, each checked, with its position."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield check_study(item, join_position(position, f"[{index}]"))
+    elif _is_page(value):
+        for index, item in enumerate(value["studies"]):
+            yield check_study(item, join_position(position, f"studies[{index}]"))
+    else:
+        yield check_study(value, position)
+
+
+def join_position(outer: str, inner: str) -> str:
+    return f"{outer}, {inner}" if outer and inner else outer or inner
+
+
+def read_zip(archive: str | Path | IO[bytes]) -> Iterator[ReadItem]:
+    """Every study in a zip of JSON files, reading each member as a stream, never extracting."""
+    try:
+        zip_file = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        yield ReadError("", f"unreadable zip archive: {error}", "")
+        return
+    with zip_file:
+        for member in zip_file.infolist():
+            if member.is_dir():
+                continue
+            yield from _read_member(zip_file, member)
+
+
+def _read_member(zip_file: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator[ReadItem]:
+    position = f"member {member.filename}"
+    try:
+        with zip_file.open(member) as member_stream:
+            data = member_stream.read(MAX_MEMBER_BYTES + 1)
+    except _ZIP_MEMBER_FAILURES as error:
+        yield ReadError(position, f"unreadable zip member: {error}", "")
+        return
+    if len(data) > MAX_MEMBER_BYTES:
+        yield ReadError(position, f"zip member larger than {MAX_MEMBER_BYTES // (1024 * 1024)} MiB", "")
+        return
+    form = sniff_form(data)
+    if form == UTF16:
+        transcoded = transcode_utf16(data, position)
+        if isinstance(transcoded, ReadError):
+            yield transcoded
+            return
+        data, form = transcoded, sniff_form(transcoded)
+    if form == EMPTY:
+        yield empty_document_error(position)
+    elif form == JSON:
+        yield from read_json_bytes(data, position).items
+    else:
+        bad_byte = first_non_utf8_byte(data)
+        if bad_byte is not None:
+            yield not_utf8_error(data, bad_byte, join_position(position, f"byte {bad_byte}"))
+        else:
+            yield ReadError(position, f"zip member is not JSON (starts with {data[:48]!r})", excerpt_at(data, 0))
+
+
+class _Line:
+    __slots__ = ("number", "offset", "content")
+
+    def __init__(self, number: int, offset: int, content: bytes) -> None:
+        self.number = number
+        self.offset = offset
+        self.content = content
+
+
+def _numbered_lines(stream: IO[bytes]) -> Iterator[_Line]:
+    offset = 0
+    for number, content in enumerate(stream, start=1):
+        line_offset = offset
+        offset += len(content)
+        if number == 1 and content.startswith(UTF8_BOM):
+            content = content[len(UTF8_BOM) :]
+            line_offset += len(UTF8_BOM)
+        yield _Line(number, line_offset, content)
+
+
+def _is_blank(content: bytes) -> bool:
+    return not content or content.isspace()
+
+
+def _next_non_blank(lines: Iterator[_Line]) -> _Line | None:
+    for line in lines:
+        if not _is_blank(line.content):
+            return line
+    return None
+
+
+def _parse_alone(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return _NOT_PARSED
+
+
+def _ndjson_items(
+    first: _Line, first_value: dict, following: _Line, lines: Iterator[_Line], prefix: str, stream: IO[bytes]
+) -> Iterator[ReadItem]:
+    try:
+        yield from studies_in(first_value, join_position(prefix, f"line {first.number}"))
+        yield from _ndjson_line(following, prefix)
+        for line in lines:
+            if not _is_blank(line.content):
+                yield from _ndjson_line(line, prefix)
+    finally:
+        stream.close()
+
+
+def _ndjson_items_from_bytes(data: bytes, prefix: str) -> Iterator[ReadItem]:
+    for line in _numbered_lines(io.BytesIO(data)):
+        if not _is_blank(line.content):
+            yield from _ndjson_line(line, prefix)
+
+
+def _ndjson_line(line: _Line, prefix: str) -> Iterator[ReadItem]:
+    position = join_position(prefix, f"line {line.number}")
+    try:
+        value = orjson.loads(line.content)
+    except orjson.JSONDecodeError as error:
+        yield _line_error(line, error, position)
+        return
+    yield from studies_in(value, position)
+
+
+def _line_error(line: _Line, error: orjson.JSONDecodeError, position: str) -> ReadError:
+    bad_byte = first_non_utf8_byte(line.content)
+    if bad_byte is not None:
+        return not_utf8_error(line.content, bad_byte, position, data_offset=line.offset)
+    byte_in_line = _byte_offset(error)
+    kind = _error_kind(error)
+    return ReadError(
+        position,
+        f"{kind}: {error.msg} (column {error.colno}, byte {line.offset + byte_in_line})",
+        excerpt_at(line.content, byte_in_line),
+    )
+
+
+def _read_whole(data: bytes, prefix: str) -> DocumentReading:
+    bom = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    body = memoryview(data)[bom:]
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        if _is_ndjson_with_bad_first_line(data):
+            return DocumentReading(NDJSON, _ndjson_items_from_bytes(data, prefix))
+        return DocumentReading(JSON, iter([_whole_document_error(data, bom, error, prefix)]))
+    return DocumentReading(json_shape(value), studies_in(value, prefix))
+
+
+def _is_ndjson_with_bad_first_line(data: bytes) -> bool:
+    """Whether a document that failed to parse whole is NDJSON whose first line is broken.
+
+    Only consulted after the whole parse failed, because a valid pretty-printed page may
+    hold a compact study on its second line. A pretty-printed object's second line is a
+    ``"key": value`` pair, which never parses alone as an object.
+    """
+    lines = _numbered_lines(io.BytesIO(data))
+    first = _next_non_blank(lines)
+    second = _next_non_blank(lines)
+    return (
+        first is not None
+        and second is not None
+        and first.content.lstrip().startswith(b"{")
+        and isinstance(_parse_alone(second.content), dict)
+    )
+
+
+def _whole_document_error(data: bytes, bom: int, error: orjson.JSONDecodeError, prefix: str) -> ReadError:
+    bad_byte = first_non_utf8_byte(memoryview(data)[bom:])
+    if bad_byte is not None:
+        return not_utf8_error(data, bom + bad_byte, join_position(prefix, f"byte {bom + bad_byte}"))
+    byte_offset = bom + _byte_offset(error)
+    return ReadError(
+        join_position(prefix, f"line {error.lineno}, column {error.colno} (byte {byte_offset})"),
+        f"{_error_kind(error)}: {error.msg}",
+        excerpt_at(data, byte_offset),
+    )
+
+
+def _byte_offset(error: orjson.JSONDecodeError) -> int:
+    # orjson reports a character offset into the decoded text; positions promise bytes.
+    return len(error.doc[: error.pos].encode("utf-8"))
+
+
+def _error_kind(error: orjson.JSONDecodeError) -> str:
+    at_end = error.pos >= len(error.doc.rstrip())
+    return "truncated JSON" if at_end or "end of data" in error.msg else "malformed JSON"
+
+
+def _is_page(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("studies"), list) and "protocolSection" not in value

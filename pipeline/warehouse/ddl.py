@@ -1,0 +1,45 @@
+"""DDL and COMMENT ON statements, generated from the declarative mapping in `pipeline.tables.schema`."""
+from __future__ import annotations
+
+from pipeline.tables.schema import ALL_TABLES, VIEWS, Table, View
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_table_sql(table: Table) -> str:
+    columns = ",\n    ".join(f"{quote_identifier(c.name)} {c.type}" for c in table.columns)
+    return f"create or replace table {quote_identifier(table.name)} (\n    {columns}\n)"
+
+
+def comment_sql(relation: Table | View, kind: str = "table") -> list[str]:
+    name = quote_identifier(relation.name)
+    statements = [f"comment on {kind} {name} is {quote_literal(relation.comment)}"]
+    statements += [
+        f"comment on column {name}.{quote_identifier(c.name)} is {quote_literal(c.description)}" for c in relation.columns
+    ]
+    return statements
+
+
+def create_view_sql(view: View) -> str:
+    return f"create or replace view {quote_identifier(view.name)} as {view.sql.strip()}"
+
+
+def create_tables(con, tables: tuple[Table, ...] = ALL_TABLES) -> None:
+    """(Re)create the given tables empty, with their comments."""
+    for table in tables:
+        con.execute(create_table_sql(table))
+        for statement in comment_sql(table):
+            con.execute(statement)
+
+
+def create_views(con, views: tuple[View, ...] = VIEWS) -> None:
+    for view in views:
+        con.execute(create_view_sql(view))
+        for statement in comment_sql(view, "view"):
+            con.execute(statement)
