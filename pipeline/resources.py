@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse/trials.duckdb"
+DEFAULT_EXPORT_DIR = "data/exports"
 
 
 class RawFolder(dg.ConfigurableResource):
@@ -21,6 +22,12 @@ class RawFolder(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class ExportFolder(dg.ConfigurableResource):
+    """Where the Parquet files and their manifest are written."""
+
+    path: str = DEFAULT_EXPORT_DIR
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     # Environment variables let `dagster dev` and the daemon point at other folders without code edits.
     warehouse = os.environ.get("TRIALS_WAREHOUSE", DEFAULT_WAREHOUSE)
@@ -28,4 +35,5 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "raw_folder": RawFolder(path=os.environ.get("TRIALS_RAW_DIR", DEFAULT_RAW_DIR)),
         "duckdb": DuckDBResource(database=warehouse),
+        "export_folder": ExportFolder(path=os.environ.get("TRIALS_EXPORT_DIR", DEFAULT_EXPORT_DIR)),
     }

@@ -7,7 +7,7 @@ from pipeline.resources import RawFolder
 from pipeline.tables import schema
 from pipeline.warehouse.load import inventory, load_documents, read_inventory, write_inventory
 
-LOADED_TABLES = schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.SUPERSEDED_RECORDS)
+LOADED_TABLES = schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.SUPERSEDED_RECORDS, schema.BUILD_INFO)
 
 
 @dg.asset(
@@ -44,7 +44,7 @@ def study_tables(context: dg.AssetExecutionContext, raw_folder: RawFolder, duckd
         documents = read_inventory(con, raw_folder.directory)
         total_bytes = sum(d.size_bytes for d in documents)
         with byte_progress(total_bytes, "loading documents", context.log.info) as advance:
-            summary = load_documents(con, documents, advance)
+            summary = load_documents(con, raw_folder.directory, documents, advance)
     context.log.info(
         f"{summary.n_studies} studies from {summary.n_documents} documents; "
         f"{summary.n_rejected} rejected, {summary.n_superseded} superseded, {summary.n_unmapped_values} unmapped values"

@@ -2,24 +2,27 @@
 
 ``read_document(path)`` and ``read_bytes(data, name)`` detect a document's form from its
 content (never its name) and return a ``DocumentReading``: the form, and a lazy stream of
-``StudyRecord`` / ``ReadError`` items. Forms:
+``StudyRecord`` / ``ReadError`` items, each with the position it came from.
 
-==========================  =====================================================
-``json_study``              one API v2 study object
-``json_list``               a JSON array of studies (``[0]``, ``[1]``, ...)
-``json_page``               an API page ``{"studies": [...]}`` (``studies[0]``, ...)
-``ndjson``                  one study per line (``line 1``, ``line 2``, ...)
-``json``                    JSON whose shape could not be told: it did not parse
-``zip``                     a zip of JSON files (``member NAME``, ``member NAME, [0]``, ...)
-``registry_export``         text header and a Python-literal record (``registry_export``)
-``study_page``              a rendered study page (``study_page``)
-``<form>+gzip``             any of the above, gzip-compressed (e.g. ``ndjson+gzip``)
-``gzip``                    a gzip stream that could not be decompressed
-``empty``                   nothing but whitespace
-``unknown``                 none of the above
-==========================  =====================================================
+===================  ===========================================  ==========================
+form                 content                                      positions
+===================  ===========================================  ==========================
+``json_study``       one API v2 study object                      ``""``
+``json_list``        a JSON array of studies                      ``[0]``, ``[1]``, ...
+``json_page``        an API page ``{"studies": [...], ...}``      ``studies[0]``, ...
+``ndjson``           one study per line                           ``line 1``, ``line 2``, ...
+``json``             JSON that did not parse, shape unknown       ``line L, column C (byte B)``
+``zip``              a zip of JSON files                          ``member NAME[, inner]``
+``registry_export``  text header and a Python-literal record      ``""``; errors ``line L``
+``study_page``       a rendered study page                        as the page reader says
+``FORM+gzip``        any form above, gzip-compressed              as the inner form
+``gzip``             gzip that could not be decompressed          ``""``
+``empty``            nothing but whitespace                       ``""``
+``unknown``          none of the above                            ``""``
+===================  ===========================================  ==========================
 
-Documents must be UTF-8 (a BOM is allowed), or UTF-16 with a byte order mark.
+Documents must be UTF-8 (a BOM is allowed), or UTF-16 with a byte order mark; a bad byte
+is reported as ``wrong encoding: not UTF-8 (byte offset N)``.
 """
 from __future__ import annotations
 
@@ -62,7 +65,7 @@ def read_document(path: str | Path) -> DocumentReading:
         raise
 
 
-def read_bytes(data: bytes, name: str = "") -> DocumentReading:
+def read_bytes(data: bytes, name: str) -> DocumentReading:
     """Read a document held in memory. ``name`` only labels it for the caller; the form is
     never inferred from it."""
     del name

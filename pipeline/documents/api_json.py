@@ -23,7 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 
@@ -97,6 +97,7 @@ def read_json_stream(
 
 
 def json_shape(value: Any) -> str:
+    """The form name of a parsed JSON document."""
     if isinstance(value, list):
         return JSON_LIST
     if _is_page(value):
@@ -117,6 +118,7 @@ def studies_in(value: Any, position: str) -> Iterator[ReadItem]:
 
 
 def join_position(outer: str, inner: str) -> str:
+    """``member a.json`` and ``[3]`` make ``member a.json, [3]``; either may be empty."""
     return f"{outer}, {inner}" if outer and inner else outer or inner
 
 
@@ -164,13 +166,10 @@ def _read_member(zip_file: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator
             yield ReadError(position, f"zip member is not JSON (starts with {data[:48]!r})", excerpt_at(data, 0))
 
 
-class _Line:
-    __slots__ = ("number", "offset", "content")
-
-    def __init__(self, number: int, offset: int, content: bytes) -> None:
-        self.number = number
-        self.offset = offset
-        self.content = content
+class _Line(NamedTuple):
+    number: int  # 1-based, counting blank lines
+    offset: int  # of the line's first byte in the document
+    content: bytes
 
 
 def _numbered_lines(stream: IO[bytes]) -> Iterator[_Line]:

@@ -65,22 +65,27 @@ def sniff_form(head: bytes) -> str:
     first_content = _FIRST_CONTENT_BYTE.search(head, body_start)
     if first_content is None:
         return EMPTY
-    if head[first_content.start()] in b"{[":
-        return JSON
     # A multibyte character may be cut at the end of the head; decoding errors are
     # judged later, on the whole document.
     text = head[body_start:HEAD_BYTES].decode("utf-8", errors="replace")
-    if _REGISTRY_EXPORT_OPENING.match(text) or _REGISTRY_EXPORT_MARKER.search(text):
+    # Each form's opening is checked before the looser markers found further in, and the text
+    # forms' openings before JSON's: a study page's title may itself start with "[" or "{".
+    if _REGISTRY_EXPORT_OPENING.match(text):
         return REGISTRY_EXPORT
-    if _looks_like_study_page(text):
+    if _opens_like_study_page(text):
+        return STUDY_PAGE
+    if head[first_content.start()] in b"{[":
+        return JSON
+    if _REGISTRY_EXPORT_MARKER.search(text):
+        return REGISTRY_EXPORT
+    if _STUDY_PAGE_HEADING_PAIR.search(text):
         return STUDY_PAGE
     return UNKNOWN
 
 
-def _looks_like_study_page(text: str) -> bool:
-    if _STUDY_PAGE_HEADING_PAIR.search(text):
-        return True
-    opening = [line.strip() for line in text.splitlines()[:64] if line.strip()][:_STUDY_PAGE_OPENING_LINES]
+def _opens_like_study_page(text: str) -> bool:
+    """A title block, then ``NCT ID: NCT...``, then ``Last Updated: ...``."""
+    opening = [line.strip() for line in text[:16384].splitlines() if line.strip()][:_STUDY_PAGE_OPENING_LINES]
     for index, line in enumerate(opening[1:-1], start=1):
         if _STUDY_PAGE_NCT_LINE.fullmatch(line) and opening[index + 1].startswith("Last Updated:"):
             return True

@@ -103,8 +103,7 @@ def parse_python_literal(source: str, first_line: int = 1) -> Any | ReadError:
     if len(source) > MAX_LITERAL_CHARS:
         return ReadError(
             "",
-            f"registry export literal is too large: {len(source)} characters "
-            f"(limit {MAX_LITERAL_CHARS // (1024 * 1024)} MiB)",
+            f"registry export literal is too large: {len(source)} characters (limit {MAX_LITERAL_CHARS})",
             excerpt_of(source),
         )
     too_deep_at = _first_offset_deeper_than(source, MAX_NESTING_DEPTH)

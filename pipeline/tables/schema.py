@@ -612,6 +612,21 @@ SUPERSEDED_RECORDS = Table(
     ),
 )
 
+BUILD_INFO = Table(
+    name="build_info",
+    grain="one row: the build that produced this warehouse",
+    description="When the warehouse was built and from which sources, for freshness checks and export manifests.",
+    key=("built_at",),
+    columns=(
+        Column("built_at", "TIMESTAMP", "When the study tables were loaded (UTC)."),
+        Column("sources_hash", "VARCHAR", "SHA-256 over the sorted (document path, content hash) pairs of the raw folder."),
+        Column("n_documents", "INTEGER", "Documents read."),
+        Column("n_studies", "INTEGER", "Studies loaded."),
+        Column("n_rejected", "INTEGER", "Documents or records rejected (rows of ingest_errors)."),
+        Column("raw_folder", "VARCHAR", "The raw folder the documents were read from."),
+    ),
+)
+
 # Study tables read from the record by the mapping above, in load order.
 STUDY_TABLES: tuple[Table, ...] = (
     STUDIES, ARMS, INTERVENTIONS, ARM_INTERVENTIONS, OUTCOME_MEASURES, SITES, CONDITION_LIST, KEYWORDS,
@@ -619,7 +634,7 @@ STUDY_TABLES: tuple[Table, ...] = (
     CENTRAL_CONTACTS, SITE_CONTACTS, REFERENCE_LIST, RETRACTIONS, SEE_ALSO_LINKS, AVAILABLE_IPDS, IDENTIFIERS,
     IPD_SHARING_STATEMENTS, RECORD_SECTIONS, UNMAPPED_VALUES,
 )
-PROVENANCE_TABLES: tuple[Table, ...] = (DOCUMENTS, INGEST_ERRORS, SUPERSEDED_RECORDS)
+PROVENANCE_TABLES: tuple[Table, ...] = (DOCUMENTS, INGEST_ERRORS, SUPERSEDED_RECORDS, BUILD_INFO)
 ALL_TABLES: tuple[Table, ...] = STUDY_TABLES + PROVENANCE_TABLES
 TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
 

@@ -68,6 +68,14 @@ def inventory(raw_dir: Path) -> list[RawDocument]:
     return documents
 
 
+def sources_hash(documents: list[RawDocument]) -> str:
+    """One hash for the whole raw folder: changes when any document is added, removed or edited."""
+    digest = hashlib.sha256()
+    for document in sorted(documents, key=lambda d: d.relative_path):
+        digest.update(f"{document.relative_path}\0{document.content_hash}\n".encode())
+    return digest.hexdigest()
+
+
 def _last_update_post_date(study: dict) -> str:
     return study.get("protocolSection", {}).get("statusModule", {}).get("lastUpdatePostDateStruct", {}).get("date") or ""
 
@@ -124,12 +132,13 @@ ProgressCallback = Callable[[int], None]
 
 def load_documents(
     con,
+    raw_dir: Path,
     documents: list[RawDocument],
     advance: ProgressCallback = lambda n_bytes: None,
     studies_per_batch: int = STUDIES_PER_BATCH,
 ) -> LoadSummary:
     """Rebuild every study and provenance table from the given documents."""
-    create_tables(con, schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.SUPERSEDED_RECORDS))
+    create_tables(con, schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.SUPERSEDED_RECORDS, schema.BUILD_INFO))
     create_views(con)
     writer = _StudyTableWriter(con)
     current: dict[str, _Version] = {}
@@ -190,6 +199,11 @@ def load_documents(
         n_studies=len(current),
         n_rejected=len(errors),
         n_superseded=len(superseded),
+    )
+    _write_rows(
+        con, schema.BUILD_INFO,
+        [(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), sources_hash(documents), summary.n_documents,
+          summary.n_studies, summary.n_rejected, str(raw_dir))],
     )
     for table in schema.ALL_TABLES:
         summary.row_counts[table.name] = con.execute(f"select count(*) from {quote_identifier(table.name)}").fetchone()[0]

@@ -1,0 +1,136 @@
+"""SQL models: one SELECT per file in `sql/`, named after the table it builds.
+
+Each file opens with a header comment that documents it, and that becomes the Dagster asset
+description, the DuckDB table comment and the data dictionary entry:
+
+    -- Purpose: what the model is for (may continue on further '--' lines).
+    -- Grain: one row per <thing>.
+    -- Columns:
+    --   column_name: what it holds.
+
+Files under `sql/macros/` are table macros instead: the body is a SELECT over the macro's
+parameters, named in a `-- Parameters: term` header line.
+
+What a model reads is derived from its SQL with sqlglot, so a new file needs no Python edit.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+from pipeline.warehouse.ddl import quote_identifier, quote_literal
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+HEADER_LINE = re.compile(r"^--\s?(.*)$")
+COLUMN_LINE = re.compile(r"^\s+([A-Za-z_][A-Za-z0-9_]*):\s*(.+)$")
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path
+    purpose: str
+    grain: str
+    column_descriptions: dict[str, str]
+    select_sql: str
+    parameters: tuple[str, ...] = ()  # set for table macros
+
+    @property
+    def is_macro(self) -> bool:
+        return bool(self.parameters) or self.path.parent.name == "macros"
+
+    @property
+    def comment(self) -> str:
+        return f"{self.purpose} Grain: {self.grain}."
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Tables and models this model's SQL reads, excluding its own CTEs."""
+        return tables_read(self.select_sql)
+
+    def create_sql(self) -> str:
+        if self.is_macro:
+            return (
+                f"create or replace macro {quote_identifier(self.name)}({', '.join(self.parameters)}) as table\n"
+                f"{self.select_sql}"
+            )
+        return f"create or replace table {quote_identifier(self.name)} as\n{self.select_sql}"
+
+    def comment_sql(self) -> list[str]:
+        if self.is_macro:
+            return []  # DuckDB has no comments on macros; the header documents it in the data dictionary
+        name = quote_identifier(self.name)
+        statements = [f"comment on table {name} is {quote_literal(self.comment)}"]
+        statements += [
+            f"comment on column {name}.{quote_identifier(column)} is {quote_literal(text)}"
+            for column, text in self.column_descriptions.items()
+        ]
+        return statements
+
+
+def parse_model(path: Path) -> Model:
+    text = path.read_text()
+    header: list[str] = []
+    body_start = 0
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        match = HEADER_LINE.match(line)
+        if not match:
+            body_start = i
+            break
+        header.append(match.group(1))
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in header:
+        label, sep, rest = line.partition(":")
+        if sep and label in ("Purpose", "Grain", "Columns", "Parameters"):
+            current = label
+            sections[current] = [rest.strip()] if rest.strip() else []
+        elif current:
+            sections[current].append(line)
+    columns = {}
+    for line in sections.get("Columns", []):
+        match = COLUMN_LINE.match(line)
+        if match:
+            columns[match.group(1)] = match.group(2).strip()
+        elif columns and line.strip():
+            last = next(reversed(columns))
+            columns[last] += " " + line.strip()
+    purpose = " ".join(part.strip() for part in sections.get("Purpose", [])).strip()
+    grain = " ".join(part.strip() for part in sections.get("Grain", [])).strip().rstrip(".")
+    if not purpose or not grain:
+        raise ValueError(f"{path}: the header must state a Purpose and a Grain")
+    parameters = tuple(p.strip() for p in " ".join(sections.get("Parameters", [])).split(",") if p.strip())
+    select_sql = "\n".join(lines[body_start:]).strip().rstrip(";")
+    return Model(path.stem, path, purpose, grain, columns, select_sql, parameters)
+
+
+def tables_read(select_sql: str) -> tuple[str, ...]:
+    tree = sqlglot.parse_one(select_sql, dialect="duckdb")
+    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    names = {table.name for table in tree.find_all(exp.Table) if table.name and table.name not in cte_names}
+    return tuple(sorted(names))
+
+
+@cache
+def discover_models(sql_dir: Path = SQL_DIR) -> tuple[Model, ...]:
+    """Every model under sql/, in an order where each model comes after what it reads."""
+    models = {m.name: m for m in (parse_model(p) for p in sorted(sql_dir.rglob("*.sql")))}
+    graph = {name: [d for d in model.reads if d in models] for name, model in models.items()}
+    return tuple(models[name] for name in TopologicalSorter(graph).static_order())
+
+
+def materialize(con, model: Model) -> int | None:
+    """Build the model's table (or macro) in the warehouse; returns its row count for tables."""
+    con.execute(model.create_sql())
+    for statement in model.comment_sql():
+        con.execute(statement)
+    if model.is_macro:
+        return None
+    return con.execute(f"select count(*) from {quote_identifier(model.name)}").fetchone()[0]
