@@ -95,7 +95,7 @@ def export(warehouse: Path, out_dir: Path, tables: list[str] | None) -> int:
         result = _run_job(
             EXPORT_JOB_NAME,
             {"export_folder": ExportFolder(path=str(out_dir)),
-             "duckdb": DuckDBResource(database=str(warehouse), connection_config={"access_mode": "READ_ONLY"})},
+             "duckdb": DuckDBResource(database=str(warehouse))},
         )
         if not result.success:
             print(f"trials export: failed: {_failure_message(result)}", file=sys.stderr)

@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 from pipeline.assets.warehouse import LOADED_TABLES
 from pipeline.tables import schema
 from pipeline.warehouse.ddl import quote_identifier
+from pipeline.warehouse.queries import one_row, scalar
 
 CHILD_TABLES = tuple(t for t in schema.STUDY_TABLES if t is not schema.STUDIES)
 
@@ -49,7 +50,7 @@ def warehouse_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResou
         for table in KEYED_TABLES:
             key = dg.AssetCheckKey(dg.AssetKey(table.name), "unique_key")
             if key in context.selected_asset_check_keys:
-                duplicates, nulls = con.execute(duplicate_key_sql(table)).fetchone()
+                duplicates, nulls = one_row(con, duplicate_key_sql(table))
                 yield dg.AssetCheckResult(
                     asset_key=table.name, check_name="unique_key", passed=duplicates == 0 and nulls == 0,
                     metadata={"duplicate_keys": duplicates, "null_keys": nulls},
@@ -57,17 +58,17 @@ def warehouse_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResou
         for table in CHILD_TABLES:
             key = dg.AssetCheckKey(dg.AssetKey(table.name), "nct_id_in_studies")
             if key in context.selected_asset_check_keys:
-                orphans = con.execute(orphan_sql(table)).fetchone()[0]
+                orphans = scalar(con, orphan_sql(table))
                 yield dg.AssetCheckResult(
                     asset_key=table.name, check_name="nct_id_in_studies", passed=orphans == 0, metadata={"orphan_rows": orphans}
                 )
         if dg.AssetCheckKey(dg.AssetKey("arm_interventions"), "links_resolve") in context.selected_asset_check_keys:
-            dangling = con.execute(DANGLING_LINKS_SQL).fetchone()[0]
+            dangling = scalar(con, DANGLING_LINKS_SQL)
             yield dg.AssetCheckResult(
                 asset_key="arm_interventions", check_name="links_resolve", passed=dangling == 0, metadata={"dangling_links": dangling}
             )
         if dg.AssetCheckKey(dg.AssetKey("ingest_errors"), "no_rejected_documents") in context.selected_asset_check_keys:
-            rejected = con.execute("select count(*) from ingest_errors").fetchone()[0]
+            rejected = scalar(con, "select count(*) from ingest_errors")
             yield dg.AssetCheckResult(
                 asset_key="ingest_errors", check_name="no_rejected_documents", passed=rejected == 0,
                 severity=dg.AssetCheckSeverity.WARN, metadata={"rejected": rejected},

@@ -1,5 +1,6 @@
 """The Parquet export for notebooks, downstream of every table and model."""
 import dagster as dg
+import duckdb as duckdb_client
 from dagster_duckdb import DuckDBResource
 
 from pipeline.tables.schema import ALL_TABLES
@@ -16,7 +17,8 @@ from pipeline.warehouse.models import discover_models
     kinds={"parquet"},
 )
 def parquet_export(export_folder: ExportFolder, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as con:
+    # Read-only, so exporting never waits on (or blocks) analysts' read-only connections.
+    with duckdb_client.connect(duckdb.database, read_only=True) as con:
         manifest = export_parquet(con, export_folder.path)
     return dg.MaterializeResult(
         metadata={

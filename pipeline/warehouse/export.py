@@ -9,6 +9,7 @@ from pathlib import Path
 from pipeline.tables.schema import ALL_TABLES
 from pipeline.warehouse.ddl import quote_identifier, quote_literal
 from pipeline.warehouse.models import discover_models
+from pipeline.warehouse.queries import one_row, scalar
 
 MANIFEST_NAME = "manifest.json"
 
@@ -29,7 +30,7 @@ def export_parquet(con, out_dir: Path, tables: list[str] | None = None) -> dict:
     if unknown:
         raise ValueError(f"not in the warehouse: {', '.join(unknown)}")
     selected = [t for t in available if not tables or t in tables]
-    build = con.execute("select built_at, sources_hash from build_info").fetchone() if "build_info" in available else None
+    build = one_row(con, "select built_at, sources_hash from build_info") if "build_info" in available else None
     manifest = {
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "built_at": build[0].isoformat() if build else None,
@@ -50,7 +51,7 @@ def export_parquet(con, out_dir: Path, tables: list[str] | None = None) -> dict:
         ).fetchall()
         manifest["tables"][name] = {
             "file": target.name,
-            "rows": con.execute(f"select count(*) from {quote_identifier(name)}").fetchone()[0],
+            "rows": scalar(con, f"select count(*) from {quote_identifier(name)}"),
             "columns": dict(columns),
         }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -20,6 +20,7 @@ from pipeline.documents.model import ReadError, StudyRecord
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize, table_schema
 from pipeline.warehouse.ddl import create_tables, create_views, quote_identifier
+from pipeline.warehouse.queries import scalar
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def load_documents(
           summary.n_studies, summary.n_rejected, str(raw_dir))],
     )
     for table in schema.ALL_TABLES:
-        summary.row_counts[table.name] = con.execute(f"select count(*) from {quote_identifier(table.name)}").fetchone()[0]
+        summary.row_counts[table.name] = scalar(con, f"select count(*) from {quote_identifier(table.name)}")
     summary.n_unmapped_values = summary.row_counts[schema.UNMAPPED_VALUES.name]
     return summary
 

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.optimizer.scope import traverse_scope
 
 from pipeline.warehouse.ddl import quote_identifier, quote_literal
+from pipeline.warehouse.queries import scalar
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 HEADER_LINE = re.compile(r"^--\s?(.*)$")
@@ -112,9 +114,15 @@ def parse_model(path: Path) -> Model:
 
 
 def tables_read(select_sql: str) -> tuple[str, ...]:
+    # Scopes resolve each FROM to a CTE or a real table, so an import CTE that shares its
+    # table's name (`with studies as (select * from studies)`) still counts as reading it.
     tree = sqlglot.parse_one(select_sql, dialect="duckdb")
-    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    names = {table.name for table in tree.find_all(exp.Table) if table.name and table.name not in cte_names}
+    names = {
+        source.name
+        for scope in traverse_scope(tree)
+        for source in scope.sources.values()
+        if isinstance(source, exp.Table) and source.name
+    }
     return tuple(sorted(names))
 
 
@@ -133,4 +141,4 @@ def materialize(con, model: Model) -> int | None:
         con.execute(statement)
     if model.is_macro:
         return None
-    return con.execute(f"select count(*) from {quote_identifier(model.name)}").fetchone()[0]
+    return scalar(con, f"select count(*) from {quote_identifier(model.name)}")

@@ -1,0 +1,239 @@
+"""The Dagster definitions: the asset graph, its checks, and whole builds through the job.
+
+Upstream quirks pinned here: raw folders hold junk next to real documents (the build must go
+on, record the junk in ingest_errors and warn), and the same study turns up in several
+documents, in different versions (the latest lastUpdatePostDate wins; on a tie, the document
+read last in sorted path order wins; the loser is recorded in superseded_records).
+
+The snapshots below change whenever an asset or check is added or renamed: update them in the
+same change, so the graph's shape shows in review.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from pipeline.definitions import defs
+from pipeline.resources import RawFolder
+
+RAW_DIR = Path(__file__).resolve().parent.parent / "data" / "raw"
+A_STUDY = RAW_DIR / "ctgov_v2" / "NCT00973089.json"
+
+ASSET_KEYS = [
+    "arm_interventions", "arms", "available_ipds", "browse_branches", "browse_leaves", "build_info",
+    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "country_summary", "documents",
+    "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms", "intervention_summary",
+    "interventions", "ipd_sharing_statements", "keywords", "officials", "outcomes", "parquet_export",
+    "phase_status_summary", "raw_documents", "record_sections", "results_reporting", "results_reporting_studies",
+    "retractions", "search_studies", "see_also_links", "site_contacts", "site_geography", "sites", "sponsor_summary",
+    "sponsors", "studies", "study_overview", "study_references", "superseded_records", "unmapped_values",
+]
+
+# What `build_warehouse` materializes: every asset but the Parquet export (its own job) and
+# `documents`, which the graph only references (the table is written by raw_documents).
+BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export", "documents"})
+
+ASSET_CHECKS = [
+    "arm_interventions:links_resolve", "arm_interventions:nct_id_in_studies", "arm_interventions:unique_key",
+    "arms:nct_id_in_studies", "arms:unique_key",
+    "available_ipds:nct_id_in_studies", "available_ipds:unique_key",
+    "browse_branches:nct_id_in_studies", "browse_branches:unique_key",
+    "browse_leaves:nct_id_in_studies", "browse_leaves:unique_key",
+    "build_info:unique_key",
+    "central_contacts:nct_id_in_studies", "central_contacts:unique_key",
+    "condition_mesh_terms:nct_id_in_studies", "condition_mesh_terms:unique_key",
+    "conditions:nct_id_in_studies", "conditions:unique_key",
+    "identifiers:nct_id_in_studies", "identifiers:unique_key",
+    "ingest_errors:no_rejected_documents", "ingest_errors:unique_key",
+    "intervention_mesh_terms:nct_id_in_studies", "intervention_mesh_terms:unique_key",
+    "interventions:nct_id_in_studies", "interventions:unique_key",
+    "ipd_sharing_statements:nct_id_in_studies", "ipd_sharing_statements:unique_key",
+    "keywords:nct_id_in_studies", "keywords:unique_key",
+    "officials:nct_id_in_studies", "officials:unique_key",
+    "outcomes:nct_id_in_studies", "outcomes:unique_key",
+    "record_sections:nct_id_in_studies", "record_sections:unique_key",
+    "retractions:nct_id_in_studies", "retractions:unique_key",
+    "see_also_links:nct_id_in_studies", "see_also_links:unique_key",
+    "site_contacts:nct_id_in_studies", "site_contacts:unique_key",
+    "sites:nct_id_in_studies", "sites:unique_key",
+    "sponsors:nct_id_in_studies", "sponsors:unique_key",
+    "studies:unique_key",
+    "study_references:nct_id_in_studies", "study_references:unique_key",
+    "superseded_records:unique_key",
+    "unmapped_values:nct_id_in_studies", "unmapped_values:unique_key",
+]
+
+
+def run_build(raw_dir: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
+    return defs.resolve_job_def("build_warehouse").execute_in_process(
+        resources={"raw_folder": RawFolder(path=str(raw_dir)), "duckdb": DuckDBResource(database=str(warehouse))},
+        raise_on_error=False,
+    )
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    return "; ".join(str(e.message) for e in result.all_events if e.is_failure)
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
+    out = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        out[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
+    return out
+
+
+def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {f"{e.asset_key.to_user_string()}:{e.check_name}": e for e in result.get_asset_check_evaluations()}
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def write_study(path: Path, study: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(study), encoding="utf-8")
+
+
+def version_of(study: dict, *, last_update: str, title: str, conditions: list[str]) -> dict:
+    version = copy.deepcopy(study)
+    protocol = version["protocolSection"]
+    protocol["statusModule"]["lastUpdatePostDateStruct"] = {"date": last_update, "type": "ACTUAL"}
+    protocol["identificationModule"]["briefTitle"] = title
+    protocol["conditionsModule"]["conditions"] = conditions
+    return version
+
+
+# ---- the graph -------------------------------------------------------------------------------
+
+
+def test_definitions_load_with_the_build_job() -> None:
+    assert isinstance(defs, dg.Definitions)
+    job = defs.resolve_job_def("build_warehouse")
+    assert job.name == "build_warehouse"
+
+
+def test_asset_keys_snapshot() -> None:
+    keys = sorted(key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys())
+    assert keys == ASSET_KEYS
+
+
+def test_asset_checks_snapshot() -> None:
+    checks = sorted(f"{key.asset_key.to_user_string()}:{key.name}" for key in defs.resolve_asset_graph().asset_check_keys)
+    assert checks == ASSET_CHECKS
+
+
+# ---- a build of the samples ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_build(tmp_path_factory) -> dg.ExecuteInProcessResult:
+    return run_build(RAW_DIR, tmp_path_factory.mktemp("definitions") / "w.duckdb")
+
+
+def test_build_job_materializes_every_asset(sample_build) -> None:
+    assert sample_build.success, failure_message(sample_build)
+    assert sorted(materialized(sample_build)) == BUILD_ASSETS
+
+
+def test_build_job_reports_the_studies_it_loaded(sample_build) -> None:
+    studies = materialized(sample_build)["studies"]
+    assert studies["dagster/row_count"] == 252
+    assert (studies["n_documents"], studies["n_rejected"], studies["n_superseded"]) == (17, 0, 0)
+    assert materialized(sample_build)["raw_documents"]["n_documents"] == 17
+
+
+def test_build_job_passes_every_asset_check(sample_build) -> None:
+    evaluations = check_evaluations(sample_build)
+    assert sorted(evaluations) == ASSET_CHECKS
+    assert sorted(name for name, e in evaluations.items() if not e.passed) == []
+
+
+# ---- junk in the raw folder ------------------------------------------------------------------
+
+
+def test_a_garbage_file_is_recorded_and_warned_about_but_does_not_stop_the_build(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    write_study(raw_dir / "good.json", json.loads(A_STUDY.read_text(encoding="utf-8")))
+    (raw_dir / "garbage.txt").write_bytes(b"this is not a study, just some notes\n")
+    warehouse = tmp_path / "w.duckdb"
+
+    result = run_build(raw_dir, warehouse)
+
+    assert result.success, failure_message(result)
+    assert query(warehouse, "select nct_id from studies") == [("NCT00973089",)]
+    assert query(warehouse, "select document_path, position from ingest_errors") == [("garbage.txt", "")]
+    assert query(
+        warehouse, "select document_path, document_form, n_studies_found, n_studies_loaded, n_errors from documents order by 1"
+    ) == [("garbage.txt", "unknown", 0, 0, 1), ("good.json", "json_study", 1, 1, 0)]
+    assert materialized(result)["studies"]["n_rejected"] == 1
+    evaluations = check_evaluations(result)
+    rejected = evaluations["ingest_errors:no_rejected_documents"]
+    assert (rejected.passed, rejected.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert sorted(name for name, e in evaluations.items() if not e.passed) == ["ingest_errors:no_rejected_documents"]
+
+
+# ---- the same study in several documents -----------------------------------------------------
+
+
+def test_the_newer_version_wins_even_when_read_first(tmp_path: Path) -> None:
+    study = json.loads(A_STUDY.read_text(encoding="utf-8"))
+    raw_dir = tmp_path / "raw"
+    # Sorted path order reads the newer version first: the date, not the order, decides.
+    write_study(raw_dir / "a_newer.json", version_of(study, last_update="2020-05-02", title="Newer", conditions=["New A"]))
+    write_study(raw_dir / "b_older.json", version_of(
+        study, last_update="2020-05-01", title="Older", conditions=["Old A", "Old B"],
+    ))
+    warehouse = tmp_path / "w.duckdb"
+
+    result = run_build(raw_dir, warehouse)
+
+    assert result.success, failure_message(result)
+    assert query(warehouse, "select nct_id, brief_title, last_update_post_date_raw from studies") == [
+        ("NCT00973089", "Newer", "2020-05-02")
+    ]
+    assert query(warehouse, "select condition_position, condition from conditions") == [(1, "New A")]
+    assert query(
+        warehouse,
+        "select nct_id, document_path, position, last_update_post_date_raw, superseded_by_document_path, "
+        "superseded_by_position from superseded_records",
+    ) == [("NCT00973089", "b_older.json", "", "2020-05-01", "a_newer.json", "")]
+    assert query(warehouse, "select document_path, n_studies_found, n_studies_loaded from documents order by 1") == [
+        ("a_newer.json", 1, 1),
+        ("b_older.json", 1, 0),
+    ]
+    assert materialized(result)["studies"]["n_superseded"] == 1
+
+
+def test_on_equal_dates_the_document_read_last_wins(tmp_path: Path) -> None:
+    study = json.loads(A_STUDY.read_text(encoding="utf-8"))
+    raw_dir = tmp_path / "raw"
+    write_study(raw_dir / "1" / "first.json", version_of(
+        study, last_update="2020-05-01", title="Read first", conditions=["First A", "First B"],
+    ))
+    write_study(raw_dir / "2" / "second.json", version_of(
+        study, last_update="2020-05-01", title="Read last", conditions=["Last A"],
+    ))
+    warehouse = tmp_path / "w.duckdb"
+
+    result = run_build(raw_dir, warehouse)
+
+    assert result.success, failure_message(result)
+    assert query(warehouse, "select nct_id, brief_title from studies") == [("NCT00973089", "Read last")]
+    # The first version's child rows are gone too, not left beside the winner's.
+    assert query(warehouse, "select condition_position, condition from conditions") == [(1, "Last A")]
+    assert query(
+        warehouse,
+        "select nct_id, document_path, position, last_update_post_date_raw, superseded_by_document_path, "
+        "superseded_by_position from superseded_records",
+    ) == [("NCT00973089", "1/first.json", "", "2020-05-01", "2/second.json", "")]
+    checks = check_evaluations(result)
+    assert sorted(name for name, e in checks.items() if not e.passed) == []
