@@ -1,8 +1,8 @@
 """Shared fixtures: warehouses built the way `trials build` builds them, each in its own temp dir.
 
 The sample warehouse (every document in data/raw) is built once per session through the CLI,
-which runs the Dagster job in-process, and opened read-only; tests never share an on-disk
-database outside pytest's temp dirs.
+which runs the Dagster job in-process, and opened read-only per test module; tests never share
+an on-disk database outside pytest's temp dirs.
 """
 from __future__ import annotations
 
@@ -52,8 +52,11 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_with_cli(SAMPLE_RAW_DIR, tmp_path_factory.mktemp("sample") / "warehouse.duckdb")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sample_con(sample_warehouse: Path):
+    # Module-scoped: DuckDB refuses a read-write connection to a file this process holds open
+    # read-only, so a test module that writes to (or exports from) the warehouse must not meet
+    # a connection left open by an earlier module.
     con = duckdb.connect(str(sample_warehouse), read_only=True)
     yield con
     con.close()

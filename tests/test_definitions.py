@@ -27,7 +27,7 @@ A_STUDY = RAW_DIR / "ctgov_v2" / "NCT00973089.json"
 
 ASSET_KEYS = [
     "arm_interventions", "arms", "available_ipds", "browse_branches", "browse_leaves", "build_info",
-    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "country_summary", "documents",
+    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "country_summary",
     "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms", "intervention_summary",
     "interventions", "ipd_sharing_statements", "keywords", "officials", "outcomes", "parquet_export",
     "phase_status_summary", "raw_documents", "record_sections", "results_reporting", "results_reporting_studies",
@@ -35,9 +35,8 @@ ASSET_KEYS = [
     "sponsors", "studies", "study_overview", "study_references", "superseded_records", "unmapped_values",
 ]
 
-# What `build_warehouse` materializes: every asset but the Parquet export (its own job) and
-# `documents`, which the graph only references (the table is written by raw_documents).
-BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export", "documents"})
+# What `build_warehouse` materializes: every asset but the Parquet export (its own job).
+BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export"})
 
 ASSET_CHECKS = [
     "arm_interventions:links_resolve", "arm_interventions:nct_id_in_studies", "arm_interventions:unique_key",

@@ -74,13 +74,6 @@ def test_impossible_calendar_date_keeps_its_raw_text_and_has_no_date(raw: str) -
     assert rows("studies", fragment, "completion_date_raw", "completion_date") == [(raw, None)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "normalize._date_from_raw measures the raw text's length without stripping it, while "
-        "_precision_from_raw strips: ' 2024-03-15' gets precision 'day' but a null DATE"
-    ),
-)
 @pytest.mark.parametrize("raw", [" 2024-03-15", "2024-03-15 ", "2024-03-15\n"])
 def test_date_padded_with_whitespace_parses_like_its_precision_says(raw: str) -> None:
     fragment = study(statusModule={"startDateStruct": {"date": raw}})
@@ -286,15 +279,6 @@ def test_links_are_the_union_of_both_sides_without_duplicates() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "normalize.arm_intervention_links resolves an arm's 'Drug: X' to the FIRST intervention named X, "
-        "so when two interventions share a name (each listing its own arm) the second arm is also linked "
-        "to the first intervention, which does not list it (real: NCT00663260, NCT04501120, NCT05589896, "
-        "NCT05847673, NCT06685900, NCT06909500)"
-    ),
-)
 def test_an_ambiguous_type_and_name_does_not_link_to_an_intervention_that_names_other_arms() -> None:
     # NCT00663260 in the samples, reduced: one intervention entry per dose arm, both named Dapagliflozin.
     fragment = study(armsInterventionsModule={

@@ -3,7 +3,7 @@ import dagster as dg
 import duckdb as duckdb_client
 from dagster_duckdb import DuckDBResource
 
-from pipeline.tables.schema import ALL_TABLES
+from pipeline.assets.warehouse import LOADED_TABLES, raw_documents
 from pipeline.resources import ExportFolder
 from pipeline.warehouse.export import export_parquet
 from pipeline.warehouse.models import discover_models
@@ -12,7 +12,7 @@ from pipeline.warehouse.models import discover_models
 @dg.asset(
     name="parquet_export",
     group_name="export",
-    deps=[t.name for t in ALL_TABLES] + [m.name for m in discover_models() if not m.is_macro],
+    deps=[raw_documents, *(t.name for t in LOADED_TABLES), *(m.name for m in discover_models() if not m.is_macro)],
     description="One zstd Parquet file per warehouse table and model, with manifest.json (row counts, build time, sources hash). Grain: one file per table.",
     kinds={"parquet"},
 )

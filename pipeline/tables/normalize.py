@@ -177,10 +177,6 @@ def arm_intervention_links(study: dict) -> list[tuple[str, str, int, int, str]]:
     arm_by_label: dict[str, int] = {}
     for position, arm in enumerate(arms, 1):
         arm_by_label.setdefault(_norm_label(arm.get("label", "")), position)
-    intervention_by_name: dict[tuple[str, str], int] = {}
-    for position, iv in enumerate(interventions, 1):
-        intervention_by_name.setdefault((_norm_label(iv.get("name", "")), str(iv.get("type", ""))), position)
-        intervention_by_name.setdefault((_norm_label(iv.get("name", "")), ""), position)
     pairs: set[tuple[int, int]] = set()
     for iv_position, iv in enumerate(interventions, 1):
         for label in iv.get("armGroupLabels") or []:
@@ -190,10 +186,18 @@ def arm_intervention_links(study: dict) -> list[tuple[str, str, int, int, str]]:
     for arm_position, arm in enumerate(arms, 1):
         for entry in arm.get("interventionNames") or []:
             type_title, sep, name = str(entry).partition(": ")
-            key = (_norm_label(name), INTERVENTION_TYPE_TITLES.get(type_title, "")) if sep else (_norm_label(entry), "")
-            iv_position = intervention_by_name.get(key) or intervention_by_name.get((key[0], ""))
-            if iv_position:
-                pairs.add((arm_position, iv_position))
+            wanted_type = INTERVENTION_TYPE_TITLES.get(type_title) if sep else None
+            wanted_name = _norm_label(name if wanted_type else entry)
+            candidates = [
+                position for position, iv in enumerate(interventions, 1)
+                if _norm_label(iv.get("name", "")) == wanted_name and (wanted_type is None or iv.get("type") == wanted_type)
+            ]
+            if not candidates or any((arm_position, c) in pairs for c in candidates):
+                continue
+            # Several interventions may share a name; one that names no arm of its own is the
+            # likelier target than one that names other arms.
+            unclaimed = [c for c in candidates if not interventions[c - 1].get("armGroupLabels")]
+            pairs.add((arm_position, (unclaimed or candidates)[0]))
     return [
         (arms[a - 1].get("label"), interventions[i - 1].get("name"), a, i, interventions[i - 1].get("type"))
         for a, i in sorted(pairs)
@@ -281,19 +285,22 @@ def whole_sections(study: dict) -> Iterator[tuple[str, str]]:
 # ---------------------------------------------------------------- derived columns (polars)
 
 def _date_from_raw(raw: pl.Expr) -> pl.Expr:
+    text = raw.str.strip_chars()
     return (
-        pl.when(raw.str.len_chars() == 10).then(raw.str.to_date("%Y-%m-%d", strict=False))
-        .when(raw.str.len_chars() == 7).then((raw + "-01").str.to_date("%Y-%m-%d", strict=False).dt.month_end())
-        .when(raw.str.len_chars() == 4).then((raw + "-12-31").str.to_date("%Y-%m-%d", strict=False))
+        pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text.str.to_date("%Y-%m-%d", strict=False))
+        .when(text.str.contains(r"^\d{4}-\d{2}$")).then((text + "-01").str.to_date("%Y-%m-%d", strict=False).dt.month_end())
+        .when(text.str.contains(r"^\d{4}$")).then((text + "-12-31").str.to_date("%Y-%m-%d", strict=False))
     )
 
 
 def _precision_from_raw(raw: pl.Expr) -> pl.Expr:
-    stripped = raw.str.strip_chars()
+    text = raw.str.strip_chars()
+    # Only a date that is real (not 2024-13 or 2024-02-30) has a precision.
     return (
-        pl.when(stripped.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(pl.lit("day"))
-        .when(stripped.str.contains(r"^\d{4}-\d{2}$")).then(pl.lit("month"))
-        .when(stripped.str.contains(r"^\d{4}$")).then(pl.lit("year"))
+        pl.when(_date_from_raw(raw).is_null()).then(pl.lit(None, dtype=pl.String))
+        .when(text.str.len_chars() == 10).then(pl.lit("day"))
+        .when(text.str.len_chars() == 7).then(pl.lit("month"))
+        .otherwise(pl.lit("year"))
     )
 
 
