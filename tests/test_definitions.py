@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -236,3 +237,22 @@ def test_on_equal_dates_the_document_read_last_wins(tmp_path: Path) -> None:
     ) == [("NCT00973089", "1/first.json", "", "2020-05-01", "2/second.json", "")]
     checks = check_evaluations(result)
     assert sorted(name for name, e in checks.items() if not e.passed) == []
+
+
+def test_a_document_that_vanishes_mid_build_is_an_error_row_not_a_failed_build(tmp_path: Path) -> None:
+    import duckdb
+
+    from pipeline.warehouse.load import inventory, load_documents, write_inventory
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copyfile(A_STUDY, raw / "a.json")
+    (raw / "b.json").write_text("{}")
+    documents = inventory(raw)
+    (raw / "b.json").unlink()
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        write_inventory(con, documents)
+        summary = load_documents(con, raw, documents)
+        errors = con.execute("select document_path, position, reason from ingest_errors").fetchall()
+    assert summary.n_studies == 1
+    assert errors == [("b.json", "", f"could not read the document: FileNotFoundError: [Errno 2] No such file or directory: '{raw / 'b.json'}'")]

@@ -11,12 +11,12 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import polars as pl
 
 from pipeline.documents import read_document
-from pipeline.documents.model import ReadError, StudyRecord
+from pipeline.documents.model import DocumentReading, ReadError, ReadItem
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize, table_schema
 from pipeline.warehouse.ddl import create_tables, create_views, quote_identifier
@@ -158,7 +158,7 @@ def load_documents(
             replaced.clear()
 
     for document in documents:
-        reading = read_document(document.path)
+        reading = _read_guarded(document.path)
         found = n_errors = 0
         for item in reading.items:
             if isinstance(item, ReadError):
@@ -210,6 +210,27 @@ def load_documents(
         summary.row_counts[table.name] = scalar(con, f"select count(*) from {quote_identifier(table.name)}")
     summary.n_unmapped_values = summary.row_counts[schema.UNMAPPED_VALUES.name]
     return summary
+
+
+def _read_guarded(path: Path) -> DocumentReading:
+    """The document's reading, where a reader failure (a vanished file, a reader bug) becomes
+    an error row for that document instead of failing the whole build."""
+
+    def failure(error: Exception) -> ReadError:
+        return ReadError("", f"could not read the document: {type(error).__name__}: {error}", "")
+
+    try:
+        reading = read_document(path)
+    except Exception as error:  # noqa: BLE001 - one bad document must not stop the batch
+        return DocumentReading("unknown", iter([failure(error)]))
+
+    def items() -> Iterator[ReadItem]:
+        try:
+            yield from reading.items
+        except Exception as error:  # noqa: BLE001
+            yield failure(error)
+
+    return DocumentReading(reading.form, items())
 
 
 def _write_rows(con, table: schema.Table, rows: list[tuple]) -> None:
