@@ -33,11 +33,8 @@ where not exists (select 1 from arms a where a.nct_id = l.nct_id and a.arm_posit
                   and i.intervention_name is not distinct from l.intervention_name)
 """
 
-KEYED_TABLES = LOADED_TABLES
-
-
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec("unique_key", asset=t.name, description=f"({', '.join(t.key)}) is unique and never null.") for t in KEYED_TABLES]
+    specs=[dg.AssetCheckSpec("unique_key", asset=t.name, description=f"({', '.join(t.key)}) is unique and never null.") for t in LOADED_TABLES]
     + [dg.AssetCheckSpec("nct_id_in_studies", asset=t.name, description="Every nct_id has a row in studies.") for t in CHILD_TABLES]
     + [
         dg.AssetCheckSpec("links_resolve", asset="arm_interventions", description="Every link points to an existing arm and intervention of its study."),
@@ -47,7 +44,7 @@ KEYED_TABLES = LOADED_TABLES
 )
 def warehouse_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as con:
-        for table in KEYED_TABLES:
+        for table in LOADED_TABLES:
             key = dg.AssetCheckKey(dg.AssetKey(table.name), "unique_key")
             if key in context.selected_asset_check_keys:
                 duplicates, nulls = one_row(con, duplicate_key_sql(table))

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -83,7 +83,6 @@ def _last_update_post_date(study: dict) -> str:
 
 @dataclass(slots=True)
 class _Version:
-    study: dict | None  # dropped once the batch holding it is written
     last_update_post_date: str
     document_path: str
     position: str
@@ -105,27 +104,18 @@ class LoadSummary:
     row_counts: dict[str, int] = field(default_factory=dict)
 
 
-class _StudyTableWriter:
-    """Appends normalized batches, replacing rows of a study when a newer version of it arrives."""
-
-    def __init__(self, con) -> None:
-        self.con = con
-        self.row_counts = {t.name: 0 for t in schema.STUDY_TABLES}
-
-    def write(self, studies: list[dict], replaced_nct_ids: Iterable[str]) -> None:
-        replaced = sorted(set(replaced_nct_ids))
-        if replaced:
-            self.con.register("replaced_studies", pl.DataFrame({"nct_id": replaced}).to_arrow())
-            for table in schema.STUDY_TABLES:
-                self.con.execute(
-                    f"delete from {quote_identifier(table.name)} where nct_id in (select nct_id from replaced_studies)"
-                )
-            self.con.unregister("replaced_studies")
-        for name, frame in normalize(studies).items():
-            if frame.height:
-                self.con.register("batch_rows", frame.to_arrow())
-                self.con.execute(f"insert into {quote_identifier(name)} select * from batch_rows")
-                self.con.unregister("batch_rows")
+def _write_batch(con, studies: list[dict], replaced_nct_ids: set[str]) -> None:
+    """Append a normalized batch; first drop the rows of studies that a newer version replaces."""
+    if replaced_nct_ids:
+        con.register("replaced_studies", pl.DataFrame({"nct_id": sorted(replaced_nct_ids)}).to_arrow())
+        for table in schema.STUDY_TABLES:
+            con.execute(f"delete from {quote_identifier(table.name)} where nct_id in (select nct_id from replaced_studies)")
+        con.unregister("replaced_studies")
+    for name, frame in normalize(studies).items():
+        if frame.height:
+            con.register("batch_rows", frame.to_arrow())
+            con.execute(f"insert into {quote_identifier(name)} select * from batch_rows")
+            con.unregister("batch_rows")
 
 
 ProgressCallback = Callable[[int], None]
@@ -141,7 +131,6 @@ def load_documents(
     """Rebuild every study and provenance table from the given documents."""
     create_tables(con, schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.SUPERSEDED_RECORDS, schema.BUILD_INFO))
     create_views(con)
-    writer = _StudyTableWriter(con)
     current: dict[str, _Version] = {}
     pending: dict[str, dict] = {}
     replaced: set[str] = set()
@@ -151,9 +140,7 @@ def load_documents(
 
     def flush() -> None:
         if pending or replaced:
-            writer.write(list(pending.values()), replaced)
-            for nct_id in pending:
-                current[nct_id].study = None
+            _write_batch(con, list(pending.values()), replaced)
             pending.clear()
             replaced.clear()
 
@@ -167,7 +154,7 @@ def load_documents(
                 continue
             found += 1
             nct_id = item.nct_id
-            version = _Version(item.study, _last_update_post_date(item.study), document.relative_path, item.position)
+            version = _Version(_last_update_post_date(item.study), document.relative_path, item.position)
             previous = current.get(nct_id)
             if previous is not None:
                 # The latest lastUpdatePostDate wins; on a tie the record read last wins.
