@@ -29,6 +29,10 @@
 --   total_enrollment: Sum of the studies' enrollment (actual or anticipated); 0 when none states one.
 with
 
+status_phase_rows as (
+    select * from study_status_phase_counts
+),
+
 lead_sponsor_rows as (
     select nct_id, sponsor_name, agency_class
     from sponsors
@@ -37,7 +41,7 @@ lead_sponsor_rows as (
 ),
 
 overview_rows as (
-    select nct_id, overall_status, phases, enrollment
+    select nct_id, enrollment
     from study_overview
 ),
 
@@ -60,32 +64,12 @@ sponsor_counts as (
         sponsor_name,
         agency_class,
         count(*) as n_studies,
-        count(*) filter (where overall_status = 'RECRUITING') as n_recruiting,
-        count(*) filter (where overall_status = 'NOT_YET_RECRUITING') as n_not_yet_recruiting,
-        count(*) filter (where overall_status = 'ACTIVE_NOT_RECRUITING') as n_active_not_recruiting,
-        count(*) filter (where overall_status = 'ENROLLING_BY_INVITATION') as n_enrolling_by_invitation,
-        count(*) filter (where overall_status = 'COMPLETED') as n_completed,
-        count(*) filter (where overall_status = 'SUSPENDED') as n_suspended,
-        count(*) filter (where overall_status = 'TERMINATED') as n_terminated,
-        count(*) filter (where overall_status = 'WITHDRAWN') as n_withdrawn,
-        count(*) filter (where overall_status = 'UNKNOWN') as n_unknown_status,
-        count(*) filter (
-            where overall_status is null
-               or overall_status not in (
-                   'RECRUITING', 'NOT_YET_RECRUITING', 'ACTIVE_NOT_RECRUITING', 'ENROLLING_BY_INVITATION',
-                   'COMPLETED', 'SUSPENDED', 'TERMINATED', 'WITHDRAWN', 'UNKNOWN'
-               )
-        ) as n_other_status,
-        count(*) filter (where list_contains(phases, 'EARLY_PHASE1')) as n_early_phase1,
-        count(*) filter (where list_contains(phases, 'PHASE1')) as n_phase1,
-        count(*) filter (where list_contains(phases, 'PHASE2')) as n_phase2,
-        count(*) filter (where list_contains(phases, 'PHASE3')) as n_phase3,
-        count(*) filter (where list_contains(phases, 'PHASE4')) as n_phase4,
-        count(*) filter (where list_contains(phases, 'NA')) as n_phase_na,
-        count(*) filter (where coalesce(len(phases), 0) = 0) as n_no_phase,
+        -- n_recruiting .. n_no_phase, in the order study_status_phase_counts defines them
+        sum(columns(status_phase_rows.* exclude (nct_id)))::bigint,
         median(enrollment) as median_enrollment,
         coalesce(sum(enrollment), 0)::bigint as total_enrollment
     from sponsor_studies
+    join status_phase_rows on status_phase_rows.nct_id = sponsor_studies.nct_id
     group by sponsor_name, agency_class
 ),
 

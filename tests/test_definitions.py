@@ -33,7 +33,7 @@ ASSET_KEYS = [
     "interventions", "ipd_sharing_statements", "keywords", "officials", "outcomes", "parquet_export",
     "phase_status_summary", "raw_documents", "record_sections", "results_reporting", "results_reporting_studies",
     "retractions", "search_studies", "see_also_links", "site_contacts", "site_geography", "sites", "sponsor_summary",
-    "sponsors", "studies", "study_overview", "study_references", "superseded_records", "unmapped_values",
+    "sponsors", "studies", "study_overview", "study_references", "study_status_phase_counts", "superseded_records", "unmapped_values",
 ]
 
 # What `build_warehouse` materializes: every asset but the Parquet export (its own job).

@@ -16,7 +16,7 @@ TABLE_MODELS = [m for m in MODELS if not m.is_macro]
 EXPECTED_MODELS = {
     "study_overview", "condition_summary", "sponsor_summary", "country_summary", "phase_status_summary",
     "intervention_summary", "enrollment_trends", "results_reporting", "results_reporting_studies",
-    "site_geography", "search_studies",
+    "site_geography", "study_status_phase_counts", "search_studies",
 }
 
 
@@ -48,7 +48,7 @@ def test_tables_read_of_a_model_reading_two_tables():
 
 def test_tables_read_sees_a_model_and_a_table_but_not_ctes():
     condition_summary = next(m for m in MODELS if m.name == "condition_summary")
-    assert condition_summary.reads == ("condition_mesh_terms", "study_overview")
+    assert condition_summary.reads == ("condition_mesh_terms", "study_overview", "study_status_phase_counts")
 
 
 def test_tables_read_keeps_a_table_read_by_a_cte_of_the_same_name():

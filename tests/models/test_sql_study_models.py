@@ -78,6 +78,23 @@ def test_study_overview(model_rows):
     ]
 
 
+def test_study_status_phase_counts(model_rows):
+    rows = {
+        "studies": [
+            {"nct_id": "NCT00000003", "overall_status": "AVAILABLE", "phases": []},
+            {"nct_id": "NCT00000001", "overall_status": "RECRUITING", "phases": ["PHASE1", "PHASE2"]},
+            {"nct_id": "NCT00000002", "overall_status": None, "phases": None},
+            {"nct_id": "NCT00000004", "overall_status": "UNKNOWN", "phases": ["NA"]},
+        ],
+    }
+    assert model_rows("study_status_phase_counts", rows) == [
+        {"nct_id": "NCT00000001", **status_phase_counts(n_recruiting=1, n_phase1=1, n_phase2=1)},
+        {"nct_id": "NCT00000002", **status_phase_counts(n_other_status=1, n_no_phase=1)},
+        {"nct_id": "NCT00000003", **status_phase_counts(n_other_status=1, n_no_phase=1)},
+        {"nct_id": "NCT00000004", **status_phase_counts(n_unknown_status=1, n_phase_na=1)},
+    ]
+
+
 def test_condition_summary(model_rows):
     rows = {
         "studies": [
