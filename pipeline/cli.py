@@ -3,6 +3,7 @@ ones `dagster dev` shows; `sql` and `docs` are conveniences around the warehouse
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -10,14 +11,15 @@ from pathlib import Path
 from pipeline.resources import DEFAULT_EXPORT_DIR, DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 
 
-def _run_job(job_name: str, resources: dict):
+def _run_job(job_name: str, resources: dict, run_config: dict | None = None):
     import dagster as dg
 
     from pipeline.definitions import defs
 
+    # The command prints its own summary; Dagster's per-event debug lines would bury it.
+    config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
     return defs.resolve_job_def(job_name).execute_in_process(
-        # The command prints its own summary; Dagster's per-event debug lines would bury it.
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config=config,
         instance=dg.DagsterInstance.ephemeral(),
         resources=resources,
         raise_on_error=False,
@@ -37,11 +39,9 @@ def _materialization_metadata(result, asset_name: str) -> dict:
     return {}
 
 
-def build(raw_dir: Path, warehouse: Path) -> int:
-    from dagster_duckdb import DuckDBResource
-
+def build(raw_dir: Path, warehouse: Path, full: bool = False, wait_seconds: float = 0.0, stats_json: Path | None = None) -> int:
     from pipeline.definitions import BUILD_JOB_NAME
-    from pipeline.resources import RawFolder
+    from pipeline.resources import RawFolder, Warehouse
 
     if not raw_dir.is_dir():
         print(f"trials build: raw folder {raw_dir} does not exist", file=sys.stderr)
@@ -49,24 +49,36 @@ def build(raw_dir: Path, warehouse: Path) -> int:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     result = _run_job(
-        BUILD_JOB_NAME, {"raw_folder": RawFolder(path=str(raw_dir)), "duckdb": DuckDBResource(database=str(warehouse))}
+        BUILD_JOB_NAME,
+        {"raw_folder": RawFolder(path=str(raw_dir)), "warehouse": Warehouse(path=str(warehouse))},
+        {"ops": {"warehouse_build": {"config": {"full": full, "wait_seconds": wait_seconds}}}},
     )
     elapsed = time.perf_counter() - started
     if not result.success:
         print(f"trials build: failed after {elapsed:.1f}s: {_failure_message(result)}", file=sys.stderr)
-        return 1
+        return 3 if "another build is running" in _failure_message(result) else 1
     studies = _materialization_metadata(result, "studies")
+    build_info = _materialization_metadata(result, "build_info")
     failed_checks = [
         f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
     ]
-    print(
-        f"built {warehouse} in {elapsed:.1f}s: {studies['dagster/row_count']} studies from {studies['n_documents']} documents, "
-        f"{studies['n_rejected']} rejected (see ingest_errors), {studies['n_superseded']} superseded"
-    )
+    if build_info["build_kind"] == "up_to_date":
+        print(f"{warehouse} is up to date ({elapsed:.1f}s): no document was added, changed or removed")
+    else:
+        print(
+            f"{build_info['build_kind']} build of {warehouse} in {elapsed:.1f}s: {studies['dagster/row_count']} studies "
+            f"from {studies['n_documents']} documents ({studies['n_documents_read']} read, "
+            f"{studies['n_studies_written']} studies written, {studies['n_studies_dropped']} dropped), "
+            f"{studies['n_rejected']} rejected (see ingest_errors), {studies['n_superseded']} superseded"
+        )
     if failed_checks:
         print(f"checks not passed: {', '.join(failed_checks)}")
+    if stats_json is not None:
+        stats = {"kind": build_info["build_kind"], "seconds": elapsed, "stages": build_info.get("stage_seconds", {}),
+                 **{k: v for k, v in studies.items() if isinstance(v, (int, float, str))}}
+        stats_json.write_text(json.dumps(stats, indent=2) + "\n")
     return 0
 
 
@@ -87,24 +99,45 @@ def export(warehouse: Path, out_dir: Path, tables: list[str] | None) -> int:
                 print(f"trials export: {error}", file=sys.stderr)
                 return 2
     else:
-        from dagster_duckdb import DuckDBResource
-
         from pipeline.definitions import EXPORT_JOB_NAME
-        from pipeline.resources import ExportFolder
+        from pipeline.resources import ExportFolder, Warehouse
 
         result = _run_job(
-            EXPORT_JOB_NAME,
-            {"export_folder": ExportFolder(path=str(out_dir)),
-             "duckdb": DuckDBResource(database=str(warehouse))},
+            EXPORT_JOB_NAME, {"export_folder": ExportFolder(path=str(out_dir)), "warehouse": Warehouse(path=str(warehouse))}
         )
         if not result.success:
             print(f"trials export: failed: {_failure_message(result)}", file=sys.stderr)
             return 1
-        import json
-
         manifest = json.loads((out_dir / "manifest.json").read_text())
     total = sum(t["rows"] for t in manifest["tables"].values())
     print(f"exported {len(manifest['tables'])} tables ({total} rows) to {out_dir}")
+    return 0
+
+
+def fetch(raw_dir: Path, since: str | None, base_url: str, max_requests_per_second: float) -> int:
+    import datetime as dt
+
+    from pipeline.sources.ctgov_api import FetchError, MissingSinceError, fetch_updated_studies
+
+    try:
+        since_date = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        print(f"trials fetch: --since {since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    try:
+        summary = fetch_updated_studies(
+            raw_dir, since_date, base_url=base_url, max_requests_per_second=max_requests_per_second, log=print
+        )
+    except MissingSinceError as error:
+        print(f"trials fetch: {error}", file=sys.stderr)
+        return 2
+    except FetchError as error:
+        print(f"trials fetch: failed, the watermark was not moved: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"fetched {summary.studies} studies updated since {summary.window_since} in {summary.pages} pages "
+        f"({summary.retries} retries) into {summary.files_written} files; watermark {summary.watermark.fetch_started_on}"
+    )
     return 0
 
 
@@ -140,11 +173,21 @@ def main(argv: list[str] | None = None) -> int:
     build_parser = commands.add_parser("build", help="build the warehouse from the raw folder (the Dagster job, in-process)")
     build_parser.add_argument("--raw-dir", type=Path, default=Path(DEFAULT_RAW_DIR))
     build_parser.add_argument("--warehouse", type=Path, default=Path(DEFAULT_WAREHOUSE))
+    build_parser.add_argument("--full", action="store_true", help="read every document again (default: only new and changed ones)")
+    build_parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                              help="wait this long for a build already running on the warehouse (default: exit at once)")
+    build_parser.add_argument("--stats-json", type=Path, metavar="PATH", help="write the build's counts and stage timings here")
 
     export_parser = commands.add_parser("export", help="write one zstd Parquet file per table and model, with a manifest")
     export_parser.add_argument("--warehouse", type=Path, default=Path(DEFAULT_WAREHOUSE))
     export_parser.add_argument("--out", type=Path, default=Path(DEFAULT_EXPORT_DIR))
     export_parser.add_argument("--tables", nargs="+", metavar="TABLE", help="only these tables or models")
+
+    fetch_parser = commands.add_parser("fetch", help="download studies updated since the last fetch from the ClinicalTrials.gov API")
+    fetch_parser.add_argument("--since", metavar="DATE", help="first LastUpdatePostDate (YYYY-MM-DD); default: last fetch minus a few days")
+    fetch_parser.add_argument("--base-url", default="https://clinicaltrials.gov")
+    fetch_parser.add_argument("--raw-dir", type=Path, default=Path(DEFAULT_RAW_DIR))
+    fetch_parser.add_argument("--max-requests-per-second", type=float, default=3.0)
 
     sql_parser = commands.add_parser("sql", help="run a query on a read-only connection and print the result")
     sql_parser.add_argument("query")
@@ -155,9 +198,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "build":
-        return build(args.raw_dir, args.warehouse)
+        return build(args.raw_dir, args.warehouse, args.full, args.wait, args.stats_json)
     if args.command == "export":
         return export(args.warehouse, args.out, args.tables)
+    if args.command == "fetch":
+        return fetch(args.raw_dir, args.since, args.base_url, args.max_requests_per_second)
     if args.command == "sql":
         return sql(args.warehouse, args.query, args.max_rows)
     return docs()

@@ -1,20 +1,23 @@
 """Dagster definitions: wiring only. `trials build` and `trials export` run these jobs in-process."""
 import dagster as dg
 
-from pipeline.assets.checks import warehouse_checks
+from pipeline.assets.checks import warehouse_checks, warehouse_is_fresh
 from pipeline.assets.export import parquet_export
-from pipeline.assets.models import MODEL_ASSETS
-from pipeline.assets.warehouse import raw_documents, study_tables
+from pipeline.assets.fetch import ctgov_api_studies
+from pipeline.assets.warehouse import warehouse_build
+from pipeline.automation import daily_warehouse_refresh, raw_folder_sensor
 from pipeline.resources import default_resources
 
 BUILD_JOB_NAME = "build_warehouse"
 EXPORT_JOB_NAME = "export_parquet"
+FETCH_JOB_NAME = "fetch_ctgov_api"
 
-# One DuckDB file allows a single writer, so steps run one after another in one process.
+# The build is one step writing one staging file, so the job runs in-process: no step processes
+# to start, and nothing else ever writes to the warehouse.
 build_warehouse = dg.define_asset_job(
     BUILD_JOB_NAME,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(parquet_export),
-    description="Build everything: land the raw documents, load the study tables, build the SQL models.",
+    selection=dg.AssetSelection.assets(warehouse_build),
+    description="Refresh everything: read new and changed documents, update the tables and history, rebuild the SQL models, publish.",
     executor_def=dg.in_process_executor,
 )
 export_job = dg.define_asset_job(
@@ -24,9 +27,18 @@ export_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+fetch_job = dg.define_asset_job(
+    FETCH_JOB_NAME,
+    selection=dg.AssetSelection.assets(ctgov_api_studies),
+    description="Download the studies ClinicalTrials.gov updated since the last successful fetch into the raw folder.",
+    executor_def=dg.in_process_executor,
+)
+
 defs = dg.Definitions(
-    assets=[raw_documents, study_tables, *MODEL_ASSETS, parquet_export],
-    asset_checks=[warehouse_checks],
-    jobs=[build_warehouse, export_job],
+    assets=[ctgov_api_studies, warehouse_build, parquet_export],
+    asset_checks=[warehouse_checks, warehouse_is_fresh],
+    jobs=[build_warehouse, export_job, fetch_job],
+    schedules=[daily_warehouse_refresh],
+    sensors=[raw_folder_sensor],
     resources=default_resources(),
 )

@@ -1,15 +1,18 @@
-"""Resources: where the raw documents are, and the DuckDB warehouse they are loaded into."""
+"""Resources: where the raw documents are, the warehouse they are built into, and the exports."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+import duckdb
 
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse/trials.duckdb"
 DEFAULT_EXPORT_DIR = "data/exports"
+DEFAULT_MAX_AGE_HOURS = 26.0  # a daily refresh, plus slack for a slow or late run
 
 
 class RawFolder(dg.ConfigurableResource):
@@ -22,10 +25,34 @@ class RawFolder(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class Warehouse(dg.ConfigurableResource):
+    """The published DuckDB warehouse. Builds write a staging file and rename it into place, so
+    everything else (checks, exports, analysts) only ever opens it read-only."""
+
+    path: str = DEFAULT_WAREHOUSE
+    max_age_hours: float = DEFAULT_MAX_AGE_HOURS
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
+
+    @contextmanager
+    def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = duckdb.connect(self.path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
 class ExportFolder(dg.ConfigurableResource):
     """Where the Parquet files and their manifest are written."""
 
     path: str = DEFAULT_EXPORT_DIR
+
+
+def raw_dir_from_environment() -> Path:
+    return Path(os.environ.get("TRIALS_RAW_DIR", DEFAULT_RAW_DIR))
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
@@ -33,7 +60,9 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
     warehouse = os.environ.get("TRIALS_WAREHOUSE", DEFAULT_WAREHOUSE)
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     return {
-        "raw_folder": RawFolder(path=os.environ.get("TRIALS_RAW_DIR", DEFAULT_RAW_DIR)),
-        "duckdb": DuckDBResource(database=warehouse),
+        "raw_folder": RawFolder(path=str(raw_dir_from_environment())),
+        "warehouse": Warehouse(
+            path=warehouse, max_age_hours=float(os.environ.get("TRIALS_MAX_AGE_HOURS", DEFAULT_MAX_AGE_HOURS))
+        ),
         "export_folder": ExportFolder(path=os.environ.get("TRIALS_EXPORT_DIR", DEFAULT_EXPORT_DIR)),
     }

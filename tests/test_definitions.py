@@ -2,8 +2,8 @@
 
 Upstream quirks pinned here: raw folders hold junk next to real documents (the build must go
 on, record the junk in ingest_errors and warn), and the same study turns up in several
-documents, in different versions (the latest lastUpdatePostDate wins; on a tie, the document
-read last in sorted path order wins; the loser is recorded in superseded_records).
+documents, in different versions (the latest lastUpdatePostDate wins; on a tie, the later
+document path wins; the loser is recorded in superseded_records).
 
 The snapshots below change whenever an asset or check is added or renamed: update them in the
 same change, so the graph's shape shows in review.
@@ -18,10 +18,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from pipeline.definitions import defs
-from pipeline.resources import RawFolder
+from pipeline.resources import RawFolder, Warehouse
 
 RAW_DIR = Path(__file__).resolve().parent.parent / "data" / "raw"
 A_STUDY = RAW_DIR / "ctgov_v2" / "NCT00973089.json"
@@ -29,15 +28,16 @@ A_STUDY = RAW_DIR / "ctgov_v2" / "NCT00973089.json"
 ASSET_KEYS = [
     "arm_interventions", "arms", "available_ipds", "browse_branches", "browse_leaves", "build_info",
     "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "country_summary",
-    "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms", "intervention_summary",
-    "interventions", "ipd_sharing_statements", "keywords", "officials", "outcomes", "parquet_export",
-    "phase_status_summary", "raw_documents", "record_sections", "results_reporting", "results_reporting_studies",
+    "ctgov_api_studies", "documents", "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms",
+    "intervention_summary", "interventions", "ipd_sharing_statements", "keywords", "officials", "outcomes",
+    "parquet_export", "phase_status_summary", "record_sections", "results_reporting", "results_reporting_studies",
     "retractions", "search_studies", "see_also_links", "site_contacts", "site_geography", "sites", "sponsor_summary",
-    "sponsors", "studies", "study_overview", "study_references", "study_status_phase_counts", "superseded_records", "unmapped_values",
+    "sponsors", "studies", "study_changes", "study_overview", "study_records", "study_references",
+    "study_status_phase_counts", "study_versions", "superseded_records", "unmapped_values",
 ]
 
-# What `build_warehouse` materializes: every asset but the Parquet export (its own job).
-BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export"})
+# What `build_warehouse` materializes: every asset but the live fetch and the Parquet export (their own jobs).
+BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export", "ctgov_api_studies"})
 
 ASSET_CHECKS = [
     "arm_interventions:links_resolve", "arm_interventions:nct_id_in_studies", "arm_interventions:unique_key",
@@ -45,10 +45,11 @@ ASSET_CHECKS = [
     "available_ipds:nct_id_in_studies", "available_ipds:unique_key",
     "browse_branches:nct_id_in_studies", "browse_branches:unique_key",
     "browse_leaves:nct_id_in_studies", "browse_leaves:unique_key",
-    "build_info:unique_key",
+    "build_info:warehouse_is_fresh",
     "central_contacts:nct_id_in_studies", "central_contacts:unique_key",
     "condition_mesh_terms:nct_id_in_studies", "condition_mesh_terms:unique_key",
     "conditions:nct_id_in_studies", "conditions:unique_key",
+    "documents:unique_key",
     "identifiers:nct_id_in_studies", "identifiers:unique_key",
     "ingest_errors:no_rejected_documents", "ingest_errors:unique_key",
     "intervention_mesh_terms:nct_id_in_studies", "intervention_mesh_terms:unique_key",
@@ -64,7 +65,9 @@ ASSET_CHECKS = [
     "sites:nct_id_in_studies", "sites:unique_key",
     "sponsors:nct_id_in_studies", "sponsors:unique_key",
     "studies:unique_key",
+    "study_records:unique_key",
     "study_references:nct_id_in_studies", "study_references:unique_key",
+    "study_versions:unique_key",
     "superseded_records:unique_key",
     "unmapped_values:nct_id_in_studies", "unmapped_values:unique_key",
 ]
@@ -72,7 +75,7 @@ ASSET_CHECKS = [
 
 def run_build(raw_dir: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
     return defs.resolve_job_def("build_warehouse").execute_in_process(
-        resources={"raw_folder": RawFolder(path=str(raw_dir)), "duckdb": DuckDBResource(database=str(warehouse))},
+        resources={"raw_folder": RawFolder(path=str(raw_dir)), "warehouse": Warehouse(path=str(warehouse))},
         raise_on_error=False,
     )
 
@@ -148,7 +151,8 @@ def test_build_job_reports_the_studies_it_loaded(sample_build) -> None:
     studies = materialized(sample_build)["studies"]
     assert studies["dagster/row_count"] == 252
     assert (studies["n_documents"], studies["n_rejected"], studies["n_superseded"]) == (17, 0, 0)
-    assert materialized(sample_build)["raw_documents"]["n_documents"] == 17
+    assert materialized(sample_build)["documents"]["dagster/row_count"] == 17
+    assert materialized(sample_build)["build_info"]["build_kind"] == "full"
 
 
 def test_build_job_passes_every_asset_check(sample_build) -> None:
@@ -213,7 +217,7 @@ def test_the_newer_version_wins_even_when_read_first(tmp_path: Path) -> None:
     assert materialized(result)["studies"]["n_superseded"] == 1
 
 
-def test_on_equal_dates_the_document_read_last_wins(tmp_path: Path) -> None:
+def test_on_equal_dates_the_later_document_path_wins(tmp_path: Path) -> None:
     study = json.loads(A_STUDY.read_text(encoding="utf-8"))
     raw_dir = tmp_path / "raw"
     write_study(raw_dir / "1" / "first.json", version_of(
@@ -242,7 +246,7 @@ def test_on_equal_dates_the_document_read_last_wins(tmp_path: Path) -> None:
 def test_a_document_that_vanishes_mid_build_is_an_error_row_not_a_failed_build(tmp_path: Path) -> None:
     import duckdb
 
-    from pipeline.warehouse.load import inventory, load_documents, write_inventory
+    from pipeline.warehouse.load import inventory, load_full
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -251,8 +255,7 @@ def test_a_document_that_vanishes_mid_build_is_an_error_row_not_a_failed_build(t
     documents = inventory(raw)
     (raw / "b.json").unlink()
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        write_inventory(con, documents)
-        summary = load_documents(con, raw, documents)
+        summary = load_full(con, raw, documents)
         errors = con.execute("select document_path, position, reason from ingest_errors").fetchall()
     assert summary.n_studies == 1
     assert errors == [("b.json", "", f"could not read the document: FileNotFoundError: [Errno 2] No such file or directory: '{raw / 'b.json'}'")]

@@ -10,22 +10,35 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 LOG_EVERY_FRACTION = 0.1
 
 
+class ByteProgress:
+    """Bytes read out of a total that is known only once the build knows what it will read."""
+
+    def __init__(self, description: str, log: Callable[[str], None], bar: Progress | None) -> None:
+        self.description, self.log, self.bar = description, log, bar
+        self.task = None
+        self.total = self.done = 0
+        self.next_report = 0.0
+
+    def set_total(self, total_bytes: int) -> None:
+        self.total, self.next_report = total_bytes, LOG_EVERY_FRACTION * total_bytes
+        if self.bar is not None:
+            self.task = self.bar.add_task(self.description, total=total_bytes)
+
+    def advance(self, n_bytes: int) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, n_bytes)
+            return
+        self.done += n_bytes
+        if self.total and self.done >= self.next_report:
+            self.log(f"{self.description}: {self.done / self.total:.0%} of {self.total / 1e6:.1f} MB")
+            self.next_report += LOG_EVERY_FRACTION * self.total
+
+
 @contextlib.contextmanager
-def byte_progress(total_bytes: int, description: str, log: Callable[[str], None]) -> Iterator[Callable[[int], None]]:
+def byte_progress(description: str, log: Callable[[str], None]) -> Iterator[ByteProgress]:
     if sys.stderr.isatty():
         columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=True) as progress:
-            task = progress.add_task(description, total=total_bytes)
-            yield lambda n_bytes: progress.advance(task, n_bytes)
+        with Progress(*columns, transient=True) as bar:
+            yield ByteProgress(description, log, bar)
         return
-    done = 0
-    next_report = LOG_EVERY_FRACTION * total_bytes
-
-    def advance(n_bytes: int) -> None:
-        nonlocal done, next_report
-        done += n_bytes
-        if done >= next_report and total_bytes:
-            log(f"{description}: {done / total_bytes:.0%} of {total_bytes / 1e6:.1f} MB")
-            next_report += LOG_EVERY_FRACTION * total_bytes
-
-    yield advance
+    yield ByteProgress(description, log, None)

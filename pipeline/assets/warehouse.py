@@ -1,58 +1,93 @@
-"""Assets that land the raw documents and load them into the warehouse's study tables."""
+"""The warehouse build as one Dagster step that materializes every table and SQL model.
+
+One step, because the build writes a private staging file and publishes it with an atomic rename:
+tables and models must land in the same file before it is published, and DuckDB allows a single
+writer per file. Each table and model is still its own asset, with its lineage and row counts.
+"""
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from pipeline.assets.progress import byte_progress
-from pipeline.resources import RawFolder
+from pipeline.resources import RawFolder, Warehouse
 from pipeline.tables import schema
-from pipeline.warehouse.load import inventory, load_documents, read_inventory, write_inventory
+from pipeline.warehouse.build import BuildResult, build
+from pipeline.warehouse.load import LOADED_TABLES
+from pipeline.warehouse.models import SQL_DIR, Model, discover_models
 
-LOADED_TABLES = schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.SUPERSEDED_RECORDS, schema.BUILD_INFO)
+FETCH_ASSET = "ctgov_api_studies"
+WAREHOUSE_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, schema.STUDY_VERSIONS, schema.BUILD_INFO)
+SQL_MODELS = discover_models()
 
 
-@dg.asset(
-    name="raw_documents",
-    group_name="ingest",
-    description=f"Inventory of the raw folder, written to the documents table. {schema.DOCUMENTS.comment}",
-    kinds={"duckdb"},
-)
-def raw_documents(context: dg.AssetExecutionContext, raw_folder: RawFolder, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    documents = inventory(raw_folder.directory)
-    with duckdb.get_connection() as con:
-        write_inventory(con, documents)
-    context.log.info(f"{len(documents)} documents in {raw_folder.directory}")
-    return dg.MaterializeResult(
-        metadata={
-            "n_documents": len(documents),
-            "total_bytes": sum(d.size_bytes for d in documents),
-            "raw_folder": str(raw_folder.directory),
-        }
+class BuildConfig(dg.Config):
+    full: bool = False
+    """Read every document again instead of only the new and changed ones."""
+    wait_seconds: float = 0.0
+    """How long to wait for another build that holds the warehouse before giving up."""
+
+
+def _table_spec(table: schema.Table) -> dg.AssetSpec:
+    deps = [FETCH_ASSET] if table is schema.DOCUMENTS else ["documents"]
+    return dg.AssetSpec(table.name, deps=deps, description=table.comment, group_name="warehouse", kinds={"duckdb", "polars"})
+
+
+def _model_spec(model: Model) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        model.name,
+        deps=[dg.AssetKey(name) for name in model.reads],
+        description=model.comment,
+        group_name="models",
+        kinds={"duckdb", "sql"},
+        metadata={"sql_file": model.path.relative_to(SQL_DIR.parent).as_posix()},
     )
 
 
 @dg.multi_asset(
-    name="study_tables",
-    group_name="warehouse",
-    specs=[
-        dg.AssetSpec(table.name, deps=["raw_documents"], description=table.comment, kinds={"duckdb", "polars"})
-        for table in LOADED_TABLES
-    ],
+    name="warehouse_build",
+    specs=[_table_spec(t) for t in WAREHOUSE_TABLES] + [_model_spec(m) for m in SQL_MODELS],
+    can_subset=False,
 )
-def study_tables(context: dg.AssetExecutionContext, raw_folder: RawFolder, duckdb: DuckDBResource):
-    """Read every document, normalize its studies and append them, batch by batch, to the study tables."""
-    with duckdb.get_connection() as con:
-        documents = read_inventory(con, raw_folder.directory)
-        total_bytes = sum(d.size_bytes for d in documents)
-        with byte_progress(total_bytes, "loading documents", context.log.info) as advance:
-            summary = load_documents(con, raw_folder.directory, documents, advance)
-    context.log.info(
-        f"{summary.n_studies} studies from {summary.n_documents} documents; "
-        f"{summary.n_rejected} rejected, {summary.n_superseded} superseded, {summary.n_unmapped_values} unmapped values"
+def warehouse_build(context: dg.AssetExecutionContext, config: BuildConfig, raw_folder: RawFolder, warehouse: Warehouse):
+    """Bring the warehouse up to date with the raw folder (incrementally unless `full`), and publish it."""
+    with byte_progress("reading documents", context.log.info) as progress:
+        result = build(raw_folder.directory, warehouse.file, full=config.full, wait_seconds=config.wait_seconds,
+                       advance=progress.advance, on_total_bytes=progress.set_total)
+    context.log.info(describe(result))
+    if result.load and result.load.n_rejected:
+        context.log.warning(f"{result.load.n_rejected} documents or records were rejected: see the ingest_errors table")
+    yield from _materializations(result)
+
+
+def describe(result: BuildResult) -> str:
+    if result.kind == "up_to_date":
+        return f"{result.warehouse} is up to date: {result.reason}"
+    load = result.load
+    return (
+        f"{result.kind} build of {result.warehouse}: {load.n_studies} studies from {load.n_documents} documents "
+        f"({load.n_documents_read} read), {load.n_studies_written} studies written, {load.n_studies_dropped} dropped, "
+        f"{load.n_rejected} rejected (see ingest_errors), {load.n_superseded} superseded, "
+        f"{result.n_new_versions} new study versions"
     )
-    if summary.n_rejected:
-        context.log.warning(f"{summary.n_rejected} documents or records were rejected: see the ingest_errors table")
-    for table in LOADED_TABLES:
-        metadata = {"dagster/row_count": summary.row_counts[table.name]}
-        if table is schema.STUDIES:
-            metadata.update(n_documents=summary.n_documents, n_rejected=summary.n_rejected, n_superseded=summary.n_superseded)
+
+
+def _materializations(result: BuildResult):
+    common = {"build_kind": result.kind}
+    row_counts = dict(result.load.row_counts) if result.load else {}
+    for table in WAREHOUSE_TABLES:
+        metadata = dict(common)
+        if table.name in row_counts:
+            metadata["dagster/row_count"] = row_counts[table.name]
+        if table is schema.STUDIES and result.load:
+            load = result.load
+            metadata.update(n_documents=load.n_documents, n_documents_read=load.n_documents_read,
+                            n_studies_written=load.n_studies_written, n_studies_dropped=load.n_studies_dropped,
+                            n_rejected=load.n_rejected, n_superseded=load.n_superseded)
+        if table is schema.STUDY_VERSIONS:
+            metadata["n_new_versions"] = result.n_new_versions
+        if table is schema.BUILD_INFO:
+            metadata["stage_seconds"] = {k: round(v, 3) for k, v in result.stage_seconds.items()}
         yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)
+    for model in SQL_MODELS:
+        metadata = dict(common)
+        if result.model_row_counts.get(model.name) is not None:
+            metadata["dagster/row_count"] = result.model_row_counts[model.name]
+        yield dg.MaterializeResult(asset_key=model.name, metadata=metadata)

@@ -12,9 +12,11 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def create_table_sql(table: Table) -> str:
+def create_table_sql(table: Table, schema_name: str | None = None, if_not_exists: bool = False) -> str:
     columns = ",\n    ".join(f"{quote_identifier(c.name)} {c.type}" for c in table.columns)
-    return f"create or replace table {quote_identifier(table.name)} (\n    {columns}\n)"
+    name = quote_identifier(table.name) if schema_name is None else f"{quote_identifier(schema_name)}.{quote_identifier(table.name)}"
+    create = "create table if not exists" if if_not_exists else "create or replace table"
+    return f"{create} {name} (\n    {columns}\n)"
 
 
 def comment_sql(relation: Table | View, kind: str = "table") -> list[str]:

@@ -2,7 +2,12 @@
 
 Readers turn each document into canonical studies; the normalizer turns a batch of studies into
 frames; here the frames are appended to DuckDB as Arrow, and provenance is recorded: every
-document, every rejected record, and every study record that lost to a newer version.
+document, every rejected record, and where every study record sits (study_records).
+
+A study can appear in several documents. The current version is the record with the latest
+lastUpdatePostDate; ties go to the later document path, then the later record in it. Because
+that rule depends only on what the folder holds, never on what was read when, an incremental
+build (which reads only new and changed documents) gives exactly the tables a full build gives.
 """
 from __future__ import annotations
 
@@ -11,12 +16,13 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
+import orjson
 import polars as pl
 
 from pipeline.documents import read_document
-from pipeline.documents.model import DocumentReading, ReadError, ReadItem
+from pipeline.documents.model import DocumentReading, ReadError, ReadItem, StudyRecord
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize, table_schema
 from pipeline.warehouse.ddl import create_tables, create_views, quote_identifier
@@ -26,6 +32,16 @@ log = logging.getLogger(__name__)
 
 STUDIES_PER_BATCH = 2000
 HASH_CHUNK_BYTES = 1 << 20
+# An incremental build keeps the changed studies it reads in memory up to this many; past it,
+# it reads their documents a second time rather than hold a whole changed bulk file.
+KEPT_CHANGED_STUDIES = 20_000
+
+LOADED_TABLES = schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.STUDY_RECORDS, schema.SUPERSEDED_RECORDS)
+
+ProgressCallback = Callable[[int], None]
+
+
+# ---------------------------------------------------------------- the raw folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,31 +61,33 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def inventory(raw_dir: Path) -> list[RawDocument]:
+def inventory(raw_dir: Path, known: dict[str, RawDocument] | None = None) -> list[RawDocument]:
     """Every document under the raw folder, in the order they are read (sorted relative path).
 
-    Hidden files (.gitkeep, editors' swap files) are not documents.
+    Hidden files (.gitkeep, editors' swap files, downloads still being written) are not documents.
+    A file whose size and modification time match `known` keeps its known hash, as git does; any
+    other file is hashed, so a touched but unchanged file still counts as unchanged.
     """
     raw_dir = Path(raw_dir)
+    known = known or {}
     documents = []
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(raw_dir)
         if any(part.startswith(".") for part in relative.parts):
             continue
         stat = path.stat()
-        documents.append(
-            RawDocument(
-                path=path,
-                relative_path=relative.as_posix(),
-                size_bytes=stat.st_size,
-                modified_at=dt.datetime.fromtimestamp(stat.st_mtime),
-                content_hash=_sha256(path),
-            )
-        )
+        modified_at = dt.datetime.fromtimestamp(stat.st_mtime)
+        relative_path = relative.as_posix()
+        previous = known.get(relative_path)
+        if previous is not None and previous.size_bytes == stat.st_size and previous.modified_at == modified_at:
+            content_hash = previous.content_hash
+        else:
+            content_hash = _sha256(path)
+        documents.append(RawDocument(path, relative_path, stat.st_size, modified_at, content_hash))
     return documents
 
 
-def sources_hash(documents: list[RawDocument]) -> str:
+def sources_hash(documents: Iterable[RawDocument]) -> str:
     """One hash for the whole raw folder: changes when any document is added, removed or edited."""
     digest = hashlib.sha256()
     for document in sorted(documents, key=lambda d: d.relative_path):
@@ -77,126 +95,66 @@ def sources_hash(documents: list[RawDocument]) -> str:
     return digest.hexdigest()
 
 
+def read_inventory(con, raw_dir: Path) -> dict[str, RawDocument]:
+    """The documents a warehouse was built from, by relative path."""
+    rows = con.execute("select document_path, size_bytes, modified_at, content_hash from documents").fetchall()
+    return {path: RawDocument(Path(raw_dir) / path, path, size, modified, digest) for path, size, modified, digest in rows}
+
+
+# ---------------------------------------------------------------- study records
+
+
+def record_hash(study: dict) -> str:
+    return hashlib.blake2b(orjson.dumps(study), digest_size=16).hexdigest()
+
+
 def _last_update_post_date(study: dict) -> str:
     return study.get("protocolSection", {}).get("statusModule", {}).get("lastUpdatePostDateStruct", {}).get("date") or ""
 
 
-@dataclass(slots=True)
-class _Version:
-    last_update_post_date: str
+def _update_key(raw: str) -> str:
+    # A month-only date sorts after every day of that month.
+    return raw + "-99" if len(raw) == 7 else raw
+
+
+# The same rule as RecordVersion.precedence, for SQL over study_records.
+PRECEDENCE_SQL = (
+    "case when length(coalesce(last_update_post_date_raw, '')) = 7 then last_update_post_date_raw || '-99' "
+    "else coalesce(last_update_post_date_raw, '') end desc, document_path desc, record_index desc"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordVersion:
+    """Where one study record sits, and what decides whether it is the current version."""
+
+    nct_id: str
     document_path: str
+    record_index: int
     position: str
+    last_update_post_date: str
+    record_hash: str
 
     @property
-    def update_key(self) -> str:
-        # A month-only date sorts after every day of that month.
-        raw = self.last_update_post_date
-        return raw + "-99" if len(raw) == 7 else raw
+    def precedence(self) -> tuple[str, str, int]:
+        return (_update_key(self.last_update_post_date), self.document_path, self.record_index)
+
+    def row(self) -> tuple:
+        return (self.nct_id, self.document_path, self.record_index, self.position,
+                self.last_update_post_date or None, self.record_hash, None)
 
 
-@dataclass
-class LoadSummary:
-    n_documents: int = 0
-    n_studies: int = 0
-    n_rejected: int = 0
-    n_superseded: int = 0
-    n_unmapped_values: int = 0
-    row_counts: dict[str, int] = field(default_factory=dict)
-
-
-def _write_batch(con, studies: list[dict], replaced_nct_ids: set[str]) -> None:
-    """Append a normalized batch; first drop the rows of studies that a newer version replaces."""
-    if replaced_nct_ids:
-        con.register("replaced_studies", pl.DataFrame({"nct_id": sorted(replaced_nct_ids)}).to_arrow())
-        for table in schema.STUDY_TABLES:
-            con.execute(f"delete from {quote_identifier(table.name)} where nct_id in (select nct_id from replaced_studies)")
-        con.unregister("replaced_studies")
-    for name, frame in normalize(studies).items():
-        if frame.height:
-            con.register("batch_rows", frame.to_arrow())
-            con.execute(f"insert into {quote_identifier(name)} select * from batch_rows")
-            con.unregister("batch_rows")
-
-
-ProgressCallback = Callable[[int], None]
-
-
-def load_documents(
-    con,
-    raw_dir: Path,
-    documents: list[RawDocument],
-    advance: ProgressCallback = lambda n_bytes: None,
-    studies_per_batch: int = STUDIES_PER_BATCH,
-) -> LoadSummary:
-    """Rebuild every study and provenance table from the given documents."""
-    create_tables(con, schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.SUPERSEDED_RECORDS, schema.BUILD_INFO))
-    create_views(con)
-    current: dict[str, _Version] = {}
-    pending: dict[str, dict] = {}
-    replaced: set[str] = set()
-    errors: list[tuple[str, str, str, str]] = []
-    superseded: list[tuple] = []
-    document_rows: dict[str, dict] = {}
-
-    def flush() -> None:
-        if pending or replaced:
-            _write_batch(con, list(pending.values()), replaced)
-            pending.clear()
-            replaced.clear()
-
-    for document in documents:
-        reading = _read_guarded(document.path)
-        found = n_errors = 0
-        for item in reading.items:
-            if isinstance(item, ReadError):
-                n_errors += 1
-                errors.append((document.relative_path, item.position, item.reason, item.excerpt))
-                continue
-            found += 1
-            nct_id = item.nct_id
-            version = _Version(_last_update_post_date(item.study), document.relative_path, item.position)
-            previous = current.get(nct_id)
-            if previous is not None:
-                # The latest lastUpdatePostDate wins; on a tie the record read last wins.
-                winner, loser = (version, previous) if version.update_key >= previous.update_key else (previous, version)
-                superseded.append(
-                    (nct_id, loser.document_path, loser.position, loser.last_update_post_date or None,
-                     winner.document_path, winner.position)
-                )
-                if winner is previous:
-                    continue
-                if nct_id not in pending:
-                    replaced.add(nct_id)
-            current[nct_id] = version
-            pending[nct_id] = item.study
-            if len(pending) >= studies_per_batch:
-                flush()
-        document_rows[document.relative_path] = {"form": reading.form, "found": found, "errors": n_errors}
-        advance(document.size_bytes)
-    flush()
-
-    loaded_per_document: dict[str, int] = {}
-    for version in current.values():
-        loaded_per_document[version.document_path] = loaded_per_document.get(version.document_path, 0) + 1
-    _write_rows(con, schema.INGEST_ERRORS, errors)
-    _write_rows(con, schema.SUPERSEDED_RECORDS, superseded)
-    _write_documents(con, documents, document_rows, loaded_per_document)
-
-    summary = LoadSummary(
-        n_documents=len(documents),
-        n_studies=len(current),
-        n_rejected=len(errors),
-        n_superseded=len(superseded),
-    )
-    _write_rows(
-        con, schema.BUILD_INFO,
-        [(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), sources_hash(documents), summary.n_documents,
-          summary.n_studies, summary.n_rejected, str(raw_dir))],
-    )
-    for table in schema.ALL_TABLES:
-        summary.row_counts[table.name] = scalar(con, f"select count(*) from {quote_identifier(table.name)}")
-    summary.n_unmapped_values = summary.row_counts[schema.UNMAPPED_VALUES.name]
-    return summary
+def _versions(document: RawDocument, errors: list[tuple], found: dict[str, str]) -> Iterator[tuple[RecordVersion, dict]]:
+    """The document's study records, with their versions; error items go to `errors`."""
+    reading = _read_guarded(document.path)
+    found[document.relative_path] = reading.form
+    for index, item in enumerate(reading.items):
+        if isinstance(item, ReadError):
+            errors.append((document.relative_path, item.position, item.reason, item.excerpt))
+            continue
+        study = item.study
+        yield RecordVersion(item.nct_id, document.relative_path, index, item.position,
+                            _last_update_post_date(study), record_hash(study)), study
 
 
 def _read_guarded(path: Path) -> DocumentReading:
@@ -220,44 +178,255 @@ def _read_guarded(path: Path) -> DocumentReading:
     return DocumentReading(reading.form, items())
 
 
+# ---------------------------------------------------------------- writing
+
+
+@dataclass
+class LoadSummary:
+    kind: str = "full"
+    n_documents: int = 0
+    n_documents_read: int = 0
+    n_studies: int = 0
+    n_studies_written: int = 0
+    n_studies_dropped: int = 0
+    n_rejected: int = 0
+    n_superseded: int = 0
+    n_unmapped_values: int = 0
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
 def _write_rows(con, table: schema.Table, rows: list[tuple]) -> None:
+    if not rows:
+        return
     frame = pl.DataFrame(rows, schema=table_schema(table), orient="row")
     con.register("provenance_rows", frame.to_arrow())
     con.execute(f"insert into {quote_identifier(table.name)} select * from provenance_rows")
     con.unregister("provenance_rows")
 
 
-def write_inventory(con, documents: list[RawDocument]) -> None:
-    """Record the documents about to be read; load_documents fills in what each one yielded."""
-    create_tables(con, (schema.DOCUMENTS,))
-    rows = [(d.relative_path, None, d.content_hash, d.size_bytes, d.modified_at, None, None, None) for d in documents]
-    _write_rows(con, schema.DOCUMENTS, rows)
+def _write_studies(con, studies: list[dict]) -> None:
+    for name, frame in normalize(studies).items():
+        if frame.height:
+            con.register("batch_rows", frame.to_arrow())
+            con.execute(f"insert into {quote_identifier(name)} select * from batch_rows")
+            con.unregister("batch_rows")
 
 
-def read_inventory(con, raw_dir: Path) -> list[RawDocument]:
-    rows = con.sql(
-        "select document_path, size_bytes, modified_at, content_hash from documents order by document_path"
-    ).fetchall()
-    return [RawDocument(Path(raw_dir) / path, path, size, modified, content_hash) for path, size, modified, content_hash in rows]
+def _delete_studies(con, nct_ids: Iterable[str]) -> None:
+    ids = sorted(set(nct_ids))
+    if not ids:
+        return
+    con.register("removed_studies", pl.DataFrame({"nct_id": ids}, schema={"nct_id": pl.String}).to_arrow())
+    for table in schema.STUDY_TABLES:
+        con.execute(f"delete from {quote_identifier(table.name)} where nct_id in (select nct_id from removed_studies)")
+    con.unregister("removed_studies")
 
 
-def _write_documents(con, documents: list[RawDocument], read: dict[str, dict], loaded: dict[str, int]) -> None:
-    frame = pl.DataFrame(
-        {
-            "document_path": [d.relative_path for d in documents],
-            "document_form": [read[d.relative_path]["form"] for d in documents],
-            "n_studies_found": [read[d.relative_path]["found"] for d in documents],
-            "n_studies_loaded": [loaded.get(d.relative_path, 0) for d in documents],
-            "n_errors": [read[d.relative_path]["errors"] for d in documents],
-        },
-        schema_overrides={"n_studies_found": pl.Int32, "n_studies_loaded": pl.Int32, "n_errors": pl.Int32},
+def _register_paths(con, name: str, paths: Iterable[str]) -> None:
+    con.register(name, pl.DataFrame({"document_path": sorted(paths)}, schema={"document_path": pl.String}).to_arrow())
+
+
+def _mark_current(con, only_affected: bool) -> None:
+    """Set study_records.is_current by the precedence rule (for the affected studies only, if asked)."""
+    scope = "where nct_id in (select nct_id from affected_studies)" if only_affected else ""
+    con.execute(
+        f"""
+        update study_records set is_current = ranked.is_winner
+        from (select document_path, record_index,
+                     row_number() over (partition by nct_id order by {PRECEDENCE_SQL}) = 1 as is_winner
+              from study_records {scope}) ranked
+        where study_records.document_path = ranked.document_path and study_records.record_index = ranked.record_index
+        """
     )
-    con.register("document_results", frame.to_arrow())
+
+
+def _finish_provenance(con, raw_dir: Path, documents: list[RawDocument], forms: dict[str, str]) -> None:
+    """Rewrite documents and superseded_records from study_records and ingest_errors, the same way
+    for full and incremental builds."""
+    con.execute("delete from documents")
+    _write_rows(
+        con, schema.DOCUMENTS,
+        [(d.relative_path, forms[d.relative_path], d.content_hash, d.size_bytes, d.modified_at, 0, 0, 0) for d in documents],
+    )
     con.execute(
         """
-        update documents set document_form = r.document_form, n_studies_found = r.n_studies_found,
-               n_studies_loaded = r.n_studies_loaded, n_errors = r.n_errors
-        from document_results r where documents.document_path = r.document_path
+        update documents set n_studies_found = coalesce(r.found, 0), n_studies_loaded = coalesce(r.loaded, 0),
+                             n_errors = coalesce(e.errors, 0)
+        from documents d
+        left join (select document_path, count(*)::integer as found, count(*) filter (is_current)::integer as loaded
+                   from study_records group by all) r using (document_path)
+        left join (select document_path, count(*)::integer as errors from ingest_errors group by all) e using (document_path)
+        where documents.document_path = d.document_path
         """
     )
-    con.unregister("document_results")
+    con.execute("delete from superseded_records")
+    con.execute(
+        """
+        insert into superseded_records
+        select r.nct_id, r.document_path, r.position, r.last_update_post_date_raw, w.document_path, w.position
+        from study_records r join study_records w on w.nct_id = r.nct_id and w.is_current
+        where not r.is_current
+        """
+    )
+
+
+def _summarize(con, summary: LoadSummary) -> LoadSummary:
+    for table in LOADED_TABLES + (schema.DOCUMENTS,):
+        summary.row_counts[table.name] = scalar(con, f"select count(*) from {quote_identifier(table.name)}")
+    summary.n_studies = summary.row_counts[schema.STUDIES.name]
+    summary.n_rejected = summary.row_counts[schema.INGEST_ERRORS.name]
+    summary.n_superseded = summary.row_counts[schema.SUPERSEDED_RECORDS.name]
+    summary.n_unmapped_values = summary.row_counts[schema.UNMAPPED_VALUES.name]
+    return summary
+
+
+# ---------------------------------------------------------------- full build
+
+
+def load_full(
+    con,
+    raw_dir: Path,
+    documents: list[RawDocument],
+    advance: ProgressCallback = lambda n_bytes: None,
+    studies_per_batch: int = STUDIES_PER_BATCH,
+) -> LoadSummary:
+    """Create every study and provenance table and fill it from all the documents."""
+    create_tables(con, LOADED_TABLES + (schema.DOCUMENTS,))
+    create_views(con)
+    winners: dict[str, tuple] = {}
+    pending: dict[str, dict] = {}
+    replaced: set[str] = set()
+    records: list[tuple] = []
+    errors: list[tuple] = []
+    forms: dict[str, str] = {}
+
+    def flush() -> None:
+        _delete_studies(con, replaced)
+        _write_studies(con, list(pending.values()))
+        _write_rows(con, schema.STUDY_RECORDS, records)
+        pending.clear(), replaced.clear(), records.clear()
+
+    # Documents are read in precedence order, so a later record of the same study wins unless its
+    # lastUpdatePostDate is older; its predecessor's rows, if already written, are replaced.
+    for document in documents:
+        for version, study in _versions(document, errors, forms):
+            records.append(version.row())
+            previous = winners.get(version.nct_id)
+            if previous is not None and previous > version.precedence:
+                continue
+            if previous is not None and version.nct_id not in pending:
+                replaced.add(version.nct_id)
+            winners[version.nct_id] = version.precedence
+            pending[version.nct_id] = study
+            if len(pending) >= studies_per_batch:
+                flush()
+        advance(document.size_bytes)
+    flush()
+    _write_rows(con, schema.INGEST_ERRORS, errors)
+    _mark_current(con, only_affected=False)
+    _finish_provenance(con, raw_dir, documents, forms)
+    summary = LoadSummary("full", len(documents), len(documents), n_studies_written=len(winners))
+    return _summarize(con, summary)
+
+
+# ---------------------------------------------------------------- incremental build
+
+
+def load_incremental(
+    con,
+    raw_dir: Path,
+    documents: list[RawDocument],
+    previous: dict[str, RawDocument],
+    previous_forms: dict[str, str],
+    advance: ProgressCallback = lambda n_bytes: None,
+    studies_per_batch: int = STUDIES_PER_BATCH,
+) -> LoadSummary:
+    """Bring a copy of the previous build up to date with the raw folder.
+
+    Only new and changed documents are read. The records of changed and removed documents leave
+    study_records, the new ones join it, the precedence rule picks each affected study's current
+    record again, and only studies whose current record changed (by hash) are rewritten.
+    """
+    to_read = [d for d in documents if previous.get(d.relative_path, None) is None
+               or previous[d.relative_path].content_hash != d.content_hash]
+    present = {d.relative_path for d in documents}
+    touched = {d.relative_path for d in to_read} | (set(previous) - present)
+
+    con.execute("create or replace temp table previous_current as select nct_id, record_hash from study_records where is_current")
+    _register_paths(con, "touched_documents", touched)
+    con.execute(
+        "create or replace temp table affected_studies as "
+        "select distinct nct_id from study_records where document_path in (select document_path from touched_documents)"
+    )
+    con.execute("delete from study_records where document_path in (select document_path from touched_documents)")
+    con.execute("delete from ingest_errors where document_path in (select document_path from touched_documents)")
+    con.unregister("touched_documents")
+
+    errors: list[tuple] = []
+    forms = {path: form for path, form in previous_forms.items() if path in present}
+    records: list[tuple] = []
+    kept: dict[tuple[str, int], dict] = {}
+    for document in to_read:
+        for version, study in _versions(document, errors, forms):
+            records.append(version.row())
+            if len(kept) < KEPT_CHANGED_STUDIES:
+                kept[(version.document_path, version.record_index)] = study
+            if len(records) >= studies_per_batch:
+                _write_rows(con, schema.STUDY_RECORDS, records)
+                records.clear()
+        advance(document.size_bytes)
+    _write_rows(con, schema.STUDY_RECORDS, records)
+    _write_rows(con, schema.INGEST_ERRORS, errors)
+    _register_paths(con, "read_documents", (d.relative_path for d in to_read))
+    con.execute(
+        "insert into affected_studies select distinct nct_id from study_records "
+        "where document_path in (select document_path from read_documents) "
+        "and nct_id not in (select nct_id from affected_studies)"
+    )
+    con.unregister("read_documents")
+    _mark_current(con, only_affected=True)
+
+    rewritten = con.execute(
+        """
+        select r.nct_id, r.document_path, r.record_index from study_records r
+        where r.is_current and r.nct_id in (select nct_id from affected_studies)
+          and not exists (select 1 from previous_current p where p.nct_id = r.nct_id and p.record_hash = r.record_hash)
+        order by r.document_path, r.record_index
+        """
+    ).fetchall()
+    dropped = [row[0] for row in con.execute(
+        "select nct_id from affected_studies a where not exists (select 1 from study_records r where r.nct_id = a.nct_id)"
+    ).fetchall()]
+    _delete_studies(con, [nct_id for nct_id, _, _ in rewritten] + dropped)
+    _write_current_records(con, raw_dir, rewritten, kept, studies_per_batch)
+    _finish_provenance(con, raw_dir, documents, forms)
+    con.execute("drop table previous_current"), con.execute("drop table affected_studies")
+
+    summary = LoadSummary("incremental", len(documents), len(to_read), n_studies_written=len(rewritten),
+                          n_studies_dropped=len(dropped))
+    return _summarize(con, summary)
+
+
+def _write_current_records(con, raw_dir: Path, wanted: list[tuple[str, str, int]], kept: dict, studies_per_batch: int) -> None:
+    """Write the studies at the given (document, record) places: from memory when the read kept them,
+    else by reading their documents again (a study whose newer copy was removed falls back to an
+    unchanged document)."""
+    batch: list[dict] = []
+    missing: dict[str, set[int]] = {}
+    for _, document_path, record_index in wanted:
+        study = kept.get((document_path, record_index))
+        if study is None:
+            missing.setdefault(document_path, set()).add(record_index)
+            continue
+        batch.append(study)
+        if len(batch) >= studies_per_batch:
+            _write_studies(con, batch)
+            batch = []
+    for document_path, indexes in sorted(missing.items()):
+        for index, item in enumerate(_read_guarded(Path(raw_dir) / document_path).items):
+            if index in indexes and isinstance(item, StudyRecord):
+                batch.append(item.study)
+                if len(batch) >= studies_per_batch:
+                    _write_studies(con, batch)
+                    batch = []
+    _write_studies(con, batch)

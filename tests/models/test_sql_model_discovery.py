@@ -16,7 +16,7 @@ TABLE_MODELS = [m for m in MODELS if not m.is_macro]
 EXPECTED_MODELS = {
     "study_overview", "condition_summary", "sponsor_summary", "country_summary", "phase_status_summary",
     "intervention_summary", "enrollment_trends", "results_reporting", "results_reporting_studies",
-    "site_geography", "study_status_phase_counts", "search_studies",
+    "site_geography", "study_status_phase_counts", "study_changes", "search_studies",
 }
 
 

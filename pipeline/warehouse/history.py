@@ -1,0 +1,64 @@
+"""Study history: every version of every study the warehouse has loaded, in a file of its own.
+
+The warehouse file is rebuildable from the raw folder; history is not (an old version is gone once
+its document is replaced). So history lives beside the warehouse, and each build records the
+versions it loaded there and then copies the whole history into the warehouse, where
+study_versions and the study_changes model serve analysts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pipeline.tables import schema
+from pipeline.warehouse.ddl import create_tables, create_table_sql, quote_literal
+from pipeline.warehouse.queries import scalar
+
+HISTORY_ALIAS = "history"
+
+# The tracked fields of the current version of each study, read from the freshly loaded tables.
+CURRENT_VERSIONS_SQL = """
+select s.nct_id, r.record_hash, s.last_update_post_date, s.last_update_post_date_raw,
+       $seen_at as first_seen_at, $seen_at as last_seen_at, r.document_path as source_document,
+       s.overall_status, s.enrollment, s.enrollment_type,
+       s.start_date_raw, s.start_date_type,
+       s.primary_completion_date_raw, s.primary_completion_date_type,
+       s.completion_date_raw, s.completion_date_type,
+       s.phases, coalesce(site_counts.n_sites, 0)::integer as n_sites, s.has_results
+from studies s
+join study_records r on r.nct_id = s.nct_id and r.is_current
+left join (select nct_id, count(*) as n_sites from sites group by nct_id) site_counts on site_counts.nct_id = s.nct_id
+"""
+
+
+def record_versions(con, history_file: Path, seen_at: dt.datetime) -> int:
+    """Add the versions this build loaded to the history file, then copy the history into the
+    warehouse being built. Returns how many versions were new."""
+    con.execute(f"attach {quote_literal(str(history_file))} as {HISTORY_ALIAS}")
+    try:
+        con.execute(create_table_sql(schema.STUDY_VERSIONS, schema_name=HISTORY_ALIAS, if_not_exists=True))
+        # One transaction per file: DuckDB writes to one attached database per transaction.
+        con.execute("begin")
+        con.execute(
+            f"""
+            insert into {HISTORY_ALIAS}.study_versions
+            select * from ({CURRENT_VERSIONS_SQL}) current
+            where not exists (select 1 from {HISTORY_ALIAS}.study_versions v
+                              where v.nct_id = current.nct_id and v.record_hash = current.record_hash)
+            """,
+            {"seen_at": seen_at},
+        )
+        n_new = scalar(con, f"select count(*) from {HISTORY_ALIAS}.study_versions where first_seen_at = $1", [seen_at])
+        con.execute(
+            f"""
+            update {HISTORY_ALIAS}.study_versions v set last_seen_at = $seen_at
+            from study_records r where r.is_current and v.nct_id = r.nct_id and v.record_hash = r.record_hash
+            """,
+            {"seen_at": seen_at},
+        )
+        con.execute("commit")
+        create_tables(con, schema.HISTORY_TABLES)
+        con.execute(f"insert into study_versions select * from {HISTORY_ALIAS}.study_versions")
+    finally:
+        con.execute(f"detach {HISTORY_ALIAS}")
+    return n_new
