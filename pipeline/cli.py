@@ -16,8 +16,8 @@ def _run_job(job_name: str, resources: dict, run_config: dict | None = None):
 
     from pipeline.definitions import defs
 
-    # The command prints its own summary; Dagster's per-event debug lines would bury it.
-    config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
+    # The command prints its own summary and failure; Dagster's event lines would bury them.
+    config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}, **(run_config or {})}
     return defs.resolve_job_def(job_name).execute_in_process(
         run_config=config,
         instance=dg.DagsterInstance.ephemeral(),
@@ -27,6 +27,17 @@ def _run_job(job_name: str, resources: dict, run_config: dict | None = None):
 
 
 def _failure_message(result) -> str:
+    """The error that failed the run, unwrapped from Dagster's step-failure envelope; with its
+    traceback unless the step failed on purpose (dg.Failure, e.g. the warehouse is locked)."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            message = error.message.strip().removeprefix(f"{error.cls_name}: ").removeprefix("dagster._core.definitions.events.Failure: ")
+            if error.cls_name == "Failure":
+                return message
+            return message + "\n" + "".join(error.stack)
     failure = next((e for e in result.all_events if e.is_failure), None)
     return failure.message if failure else "see the log above"
 
@@ -56,7 +67,7 @@ def build(raw_dir: Path, warehouse: Path, full: bool = False, wait_seconds: floa
     elapsed = time.perf_counter() - started
     if not result.success:
         print(f"trials build: failed after {elapsed:.1f}s: {_failure_message(result)}", file=sys.stderr)
-        return 3 if "another build is running" in _failure_message(result) else 1
+        return 3 if "another build is running" in _failure_message(result).splitlines()[0] else 1
     studies = _materialization_metadata(result, "studies")
     build_info = _materialization_metadata(result, "build_info")
     failed_checks = [

@@ -10,6 +10,7 @@ from pipeline.assets.progress import byte_progress
 from pipeline.resources import RawFolder, Warehouse
 from pipeline.tables import schema
 from pipeline.warehouse.build import BuildResult, build
+from pipeline.warehouse.files import BuildLocked
 from pipeline.warehouse.load import LOADED_TABLES
 from pipeline.warehouse.models import SQL_DIR, Model, discover_models
 
@@ -48,9 +49,13 @@ def _model_spec(model: Model) -> dg.AssetSpec:
 )
 def warehouse_build(context: dg.AssetExecutionContext, config: BuildConfig, raw_folder: RawFolder, warehouse: Warehouse):
     """Bring the warehouse up to date with the raw folder (incrementally unless `full`), and publish it."""
-    with byte_progress("reading documents", context.log.info) as progress:
-        result = build(raw_folder.directory, warehouse.file, full=config.full, wait_seconds=config.wait_seconds,
-                       advance=progress.advance, on_total_bytes=progress.set_total)
+    try:
+        with byte_progress("reading documents", context.log.info) as progress:
+            result = build(raw_folder.directory, warehouse.file, full=config.full, wait_seconds=config.wait_seconds,
+                           advance=progress.advance, on_total_bytes=progress.set_total)
+    except BuildLocked as locked:
+        # Expected when a scheduled and a manual build overlap: say so plainly, no traceback.
+        raise dg.Failure(description=str(locked), allow_retries=False) from None
     context.log.info(describe(result))
     if result.load and result.load.n_rejected:
         context.log.warning(f"{result.load.n_rejected} documents or records were rejected: see the ingest_errors table")

@@ -74,7 +74,7 @@ def build_lock(files: WarehouseFiles, wait_seconds: float = 0.0, poll_seconds: f
                     holder = handle.read().strip() or "unknown"
                     raise BuildLocked(
                         f"another build is running on {files.published} ({holder}); "
-                        "wait for it to finish, or pass a longer --wait"
+                        "wait for it to finish, or allow a wait (trials build --wait SECONDS, or the wait_seconds config)"
                     ) from None
                 time.sleep(poll_seconds)
         handle.seek(0)
