@@ -19,6 +19,8 @@ build_warehouse = dg.define_asset_job(
     selection=dg.AssetSelection.assets(warehouse_build),
     description="Refresh everything: read new and changed documents, update the tables and history, rebuild the SQL models, publish.",
     executor_def=dg.in_process_executor,
+    # For a run-concurrency limit in dagster.yaml (README): builds queue instead of meeting the build lock.
+    tags={"trials/warehouse": "writer"},
 )
 export_job = dg.define_asset_job(
     EXPORT_JOB_NAME,

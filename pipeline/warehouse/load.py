@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -35,6 +37,10 @@ HASH_CHUNK_BYTES = 1 << 20
 # An incremental build keeps the changed studies it reads in memory up to this many; past it,
 # it reads their documents a second time rather than hold a whole changed bulk file.
 KEPT_CHANGED_STUDIES = 20_000
+# Worker processes pay a start-up cost (~0.5 s to import polars); below this much input they lose.
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+# Batches waiting for the writer, per worker: bounds memory when DuckDB writes slower than workers read.
+QUEUED_BATCHES_PER_WORKER = 2
 
 LOADED_TABLES = schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.STUDY_RECORDS, schema.SUPERSEDED_RECORDS)
 
@@ -204,12 +210,18 @@ def _write_rows(con, table: schema.Table, rows: list[tuple]) -> None:
     con.unregister("provenance_rows")
 
 
-def _write_studies(con, studies: list[dict]) -> None:
-    for name, frame in normalize(studies).items():
+def _insert_frames(con, frames: dict[str, pl.DataFrame], excluded_nct_ids: list[str] = ()) -> None:
+    for name, frame in frames.items():
+        if excluded_nct_ids:
+            frame = frame.filter(~pl.col("nct_id").is_in(excluded_nct_ids))
         if frame.height:
             con.register("batch_rows", frame.to_arrow())
             con.execute(f"insert into {quote_identifier(name)} select * from batch_rows")
             con.unregister("batch_rows")
+
+
+def _write_studies(con, studies: list[dict]) -> None:
+    _insert_frames(con, normalize(studies))
 
 
 def _delete_studies(con, nct_ids: Iterable[str]) -> None:
@@ -283,46 +295,134 @@ def _summarize(con, summary: LoadSummary) -> LoadSummary:
 # ---------------------------------------------------------------- full build
 
 
+@dataclass
+class Batch:
+    """A batch of one document's studies, read and normalized, ready for the writer.
+
+    `candidates` are the best record per study within the batch, with their precedence: the
+    writer keeps those that beat what earlier batches loaded. `records` lists every record read.
+    """
+
+    document_path: str
+    records: list[tuple] = field(default_factory=list)
+    errors: list[tuple] = field(default_factory=list)
+    candidates: dict[str, tuple] = field(default_factory=dict)
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    finished_form: str | None = None  # set on a document's last batch
+    finished_bytes: int = 0
+
+
+def document_batches(document: RawDocument, studies_per_batch: int = STUDIES_PER_BATCH) -> Iterator[Batch]:
+    """Read one document and normalize its studies, a batch at a time (the workers' job)."""
+    forms: dict[str, str] = {}
+    errors: list[tuple] = []
+    batch, studies = Batch(document.relative_path), {}
+
+    def finish(current: Batch) -> Batch:
+        current.frames = normalize([studies[nct_id] for nct_id in current.candidates])
+        current.errors = errors.copy()
+        errors.clear()
+        return current
+
+    for version, study in _versions(document, errors, forms):
+        batch.records.append(version.row())
+        best = batch.candidates.get(version.nct_id)
+        if best is None or version.precedence > best:
+            batch.candidates[version.nct_id] = version.precedence
+            studies[version.nct_id] = study
+        if len(batch.candidates) >= studies_per_batch:
+            yield finish(batch)
+            batch, studies = Batch(document.relative_path), {}
+    batch.finished_form, batch.finished_bytes = forms[document.relative_path], document.size_bytes
+    yield finish(batch)
+
+
+def _worker(tasks, results, studies_per_batch: int) -> None:
+    while (document := tasks.get()) is not None:
+        for batch in document_batches(document, studies_per_batch):
+            results.put(batch)
+    results.put(None)
+
+
+def _parallel_batches(documents: list[RawDocument], n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
+    """Batches from worker processes, each taking the next unread document; in no fixed order,
+    which the writer does not need: precedence, not arrival, decides which record wins."""
+    # spawn, not fork: forking a process whose polars and DuckDB thread pools are running can deadlock.
+    context = multiprocessing.get_context("spawn")
+    tasks = context.Queue()
+    results = context.Queue(maxsize=QUEUED_BATCHES_PER_WORKER * n_workers)
+    for document in sorted(documents, key=lambda d: -d.size_bytes):  # largest first: no long tail at the end
+        tasks.put(document)
+    for _ in range(n_workers):
+        tasks.put(None)
+    workers = [context.Process(target=_worker, args=(tasks, results, studies_per_batch), daemon=True) for _ in range(n_workers)]
+    for worker in workers:
+        worker.start()
+    try:
+        running = n_workers
+        while running:
+            batch = results.get()
+            if batch is None:
+                running -= 1
+            else:
+                yield batch
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+
+
+def worker_count(documents: list[RawDocument]) -> int:
+    """Worker processes for a full build: one per core, when there is enough input to pay for them."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(documents) < 2 or sum(d.size_bytes for d in documents) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(cores, len(documents), int(os.environ.get("TRIALS_WORKERS", cores))))
+
+
 def load_full(
     con,
     raw_dir: Path,
     documents: list[RawDocument],
     advance: ProgressCallback = lambda n_bytes: None,
     studies_per_batch: int = STUDIES_PER_BATCH,
+    n_workers: int | None = None,
 ) -> LoadSummary:
-    """Create every study and provenance table and fill it from all the documents."""
+    """Create every study and provenance table and fill it from all the documents.
+
+    Worker processes read and normalize documents; this process alone writes to DuckDB. A batch's
+    study replaces the rows an earlier batch wrote for it only if it takes precedence.
+    """
     create_tables(con, LOADED_TABLES + (schema.DOCUMENTS,))
     create_views(con)
+    n_workers = worker_count(documents) if n_workers is None else n_workers
+    if n_workers > 1:
+        batches = _parallel_batches(documents, n_workers, studies_per_batch)
+    else:
+        batches = (batch for document in documents for batch in document_batches(document, studies_per_batch))
     winners: dict[str, tuple] = {}
-    pending: dict[str, dict] = {}
-    replaced: set[str] = set()
-    records: list[tuple] = []
-    errors: list[tuple] = []
     forms: dict[str, str] = {}
-
-    def flush() -> None:
-        _delete_studies(con, replaced)
-        _write_studies(con, list(pending.values()))
-        _write_rows(con, schema.STUDY_RECORDS, records)
-        pending.clear(), replaced.clear(), records.clear()
-
-    # Documents are read in precedence order, so a later record of the same study wins unless its
-    # lastUpdatePostDate is older; its predecessor's rows, if already written, are replaced.
-    for document in documents:
-        for version, study in _versions(document, errors, forms):
-            records.append(version.row())
-            previous = winners.get(version.nct_id)
-            if previous is not None and previous > version.precedence:
+    errors: list[tuple] = []
+    for batch in batches:
+        losers, replaced = [], []
+        for nct_id, precedence in batch.candidates.items():
+            previous = winners.get(nct_id)
+            if previous is not None and previous > precedence:
+                losers.append(nct_id)
                 continue
-            if previous is not None and version.nct_id not in pending:
-                replaced.add(version.nct_id)
-            winners[version.nct_id] = version.precedence
-            pending[version.nct_id] = study
-            if len(pending) >= studies_per_batch:
-                flush()
-        advance(document.size_bytes)
-    flush()
-    _write_rows(con, schema.INGEST_ERRORS, errors)
+            if previous is not None:
+                replaced.append(nct_id)
+            winners[nct_id] = precedence
+        _delete_studies(con, replaced)
+        _insert_frames(con, batch.frames, losers)
+        _write_rows(con, schema.STUDY_RECORDS, batch.records)
+        errors += batch.errors
+        if batch.finished_form is not None:
+            forms[batch.document_path] = batch.finished_form
+            advance(batch.finished_bytes)
+    _write_rows(con, schema.INGEST_ERRORS, sorted(errors))
     _mark_current(con, only_affected=False)
     _finish_provenance(con, raw_dir, documents, forms)
     summary = LoadSummary("full", len(documents), len(documents), n_studies_written=len(winners))
