@@ -212,3 +212,25 @@ def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(folder: Path, tmp_pa
     (folder / "single" / "extra.json").write_bytes(orjson.dumps(renumbered(STUDIES[0], 1)))
 
     assert build(folder, warehouse).kind == "full"
+
+
+def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
+    from pipeline.warehouse.load import inventory, load_full
+
+    raw = tmp_path / "raw"
+    # Duplicates across documents, so the writer must settle precedence between workers' batches.
+    write_ndjson(raw / "a.ndjson", STUDIES[:120])
+    write_ndjson(raw / "b.ndjson", [changed(s) for s in STUDIES[100:180]])
+    write_ndjson(raw / "c.ndjson", STUDIES[150:240] + [STUDIES[0]])
+    (raw / "d.json").write_text("{not json")
+    documents = inventory(raw)
+    built = {}
+    for n_workers in (1, 2):
+        built[n_workers] = tmp_path / f"w{n_workers}.duckdb"
+        with duckdb.connect(str(built[n_workers])) as con:
+            summary = load_full(con, raw, documents, studies_per_batch=25, n_workers=n_workers)
+        assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (240, 51, 1)
+    assert table_differences(built[1], built[2], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
+    assert query(built[2], f"select overall_status from studies where nct_id = '{STUDIES[110]['protocolSection']['identificationModule']['nctId']}'") == [
+        (changed(STUDIES[110])["protocolSection"]["statusModule"]["overallStatus"],)
+    ]
