@@ -255,7 +255,7 @@ def test_a_document_that_vanishes_mid_build_is_an_error_row_not_a_failed_build(t
     documents = inventory(raw)
     (raw / "b.json").unlink()
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        summary = load_full(con, raw, documents)
+        summary = load_full(con, raw, documents, tmp_path / "parts")
         errors = con.execute("select document_path, position, reason from ingest_errors").fetchall()
     assert summary.n_studies == 1
     assert errors == [("b.json", "", f"could not read the document: FileNotFoundError: [Errno 2] No such file or directory: '{raw / 'b.json'}'")]

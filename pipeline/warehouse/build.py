@@ -105,10 +105,11 @@ def build(
     stages: dict[str, float] = {}
     clock = time.perf_counter()
 
-    def stage(name: str) -> None:
+    def stage(name: str, parts: dict[str, float] | None = None) -> None:
         nonlocal clock
         now = time.perf_counter()
         stages[name] = stages.get(name, 0.0) + now - clock
+        stages.update(parts or {})
         clock = now
 
     with warehouse_files.build_lock(files, wait_seconds):
@@ -134,8 +135,7 @@ def build(
                                  advance, on_total_bytes, stage)
             warehouse_files.publish(files, staging)
         except BaseException:
-            for path in (staging, staging.with_name(staging.name + ".wal")):
-                path.unlink(missing_ok=True)
+            warehouse_files.discard_staging(staging)
             raise
         stage("publish")
         warehouse_files.record_check(files, sources)
@@ -152,8 +152,8 @@ def _build_into(staging, raw_dir, documents, sources, current_schema, published,
             summary = load_incremental(con, raw_dir, documents, published.documents, published.forms, advance)
         else:
             on_total_bytes(sum(d.size_bytes for d in documents))
-            summary = load_full(con, raw_dir, documents, advance)
-        stage("load")
+            summary = load_full(con, raw_dir, documents, warehouse_files.parts_folder(staging), advance)
+        stage("load", {f"load/{name}": seconds for name, seconds in summary.stage_seconds.items()})
         built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         n_new_versions = record_versions(con, files.history, built_at)
         stage("history")

@@ -52,9 +52,14 @@ class WarehouseFiles:
         return self.published.with_name(f"{self.published.name}{STAGING_MARKER}{os.getpid()}")
 
     def leftovers(self) -> list[Path]:
-        """Staging files (and their WALs) of builds that died before publishing."""
+        """Staging files, their WALs and Parquet parts, of builds that died before publishing."""
         prefix = self.published.name + STAGING_MARKER
-        return sorted(p for p in self.published.parent.glob(prefix + "*") if p.is_file())
+        return sorted(self.published.parent.glob(prefix + "*"))
+
+
+def parts_folder(staging: Path) -> Path:
+    """Where a full build's workers leave Parquet parts for the writer."""
+    return staging.with_name(staging.name + ".parts")
 
 
 @contextmanager
@@ -90,19 +95,27 @@ def remove_leftovers(files: WarehouseFiles) -> list[Path]:
     """Delete what killed builds left. Only call while holding the build lock."""
     removed = files.leftovers()
     for path in removed:
-        path.unlink(missing_ok=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     return removed
 
 
 def start_staging(files: WarehouseFiles, from_published: bool) -> Path:
     """A private file to build into: a copy of the published warehouse, or nothing (a full build)."""
     staging = files.new_staging()
-    for path in (staging, staging.with_name(staging.name + ".wal")):
-        path.unlink(missing_ok=True)
+    discard_staging(staging)
     if from_published:
         # The published file is never written after its rename, so a plain copy is a consistent snapshot.
         shutil.copyfile(files.published, staging)
     return staging
+
+
+def discard_staging(staging: Path) -> None:
+    for path in (staging, staging.with_name(staging.name + ".wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(parts_folder(staging), ignore_errors=True)
 
 
 def publish(files: WarehouseFiles, staging: Path) -> None:
@@ -111,6 +124,7 @@ def publish(files: WarehouseFiles, staging: Path) -> None:
     The caller has closed its connection, so DuckDB has checkpointed and removed the WAL: the
     staging file alone holds the whole build.
     """
+    shutil.rmtree(parts_folder(staging), ignore_errors=True)
     _fsync(staging)
     os.replace(staging, files.published)
     _fsync_directory(files.published.parent)

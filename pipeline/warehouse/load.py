@@ -16,6 +16,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -27,7 +28,7 @@ from pipeline.documents import read_document
 from pipeline.documents.model import DocumentReading, ReadError, ReadItem, StudyRecord
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize, table_schema
-from pipeline.warehouse.ddl import create_tables, create_views, quote_identifier
+from pipeline.warehouse.ddl import create_tables, create_views, quote_identifier, quote_literal
 from pipeline.warehouse.queries import scalar
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,6 @@ HASH_CHUNK_BYTES = 1 << 20
 KEPT_CHANGED_STUDIES = 20_000
 # Worker processes pay a start-up cost (~0.5 s to import polars); below this much input they lose.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-# Batches waiting for the writer, per worker: bounds memory when DuckDB writes slower than workers read.
-QUEUED_BATCHES_PER_WORKER = 2
 
 LOADED_TABLES = schema.STUDY_TABLES + (schema.INGEST_ERRORS, schema.STUDY_RECORDS, schema.SUPERSEDED_RECORDS)
 
@@ -199,6 +198,7 @@ class LoadSummary:
     n_superseded: int = 0
     n_unmapped_values: int = 0
     row_counts: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _write_rows(con, table: schema.Table, rows: list[tuple]) -> None:
@@ -297,65 +297,82 @@ def _summarize(con, summary: LoadSummary) -> LoadSummary:
 
 @dataclass
 class Batch:
-    """A batch of one document's studies, read and normalized, ready for the writer.
+    """What a worker tells the writer about one batch of a document's studies.
 
-    `candidates` are the best record per study within the batch, with their precedence: the
-    writer keeps those that beat what earlier batches loaded. `records` lists every record read.
+    The rows themselves are already on disk, one Parquet file per table under the parts folder,
+    named after the batch. `candidates` are the batch's best record per study with its precedence:
+    the writer keeps the rows of the batch that holds each study's winning record.
     """
 
+    batch_id: str  # sorts in document order, then batch order
     document_path: str
-    records: list[tuple] = field(default_factory=list)
-    errors: list[tuple] = field(default_factory=list)
     candidates: dict[str, tuple] = field(default_factory=dict)
-    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    errors: list[tuple] = field(default_factory=list)
     finished_form: str | None = None  # set on a document's last batch
     finished_bytes: int = 0
 
 
-def document_batches(document: RawDocument, studies_per_batch: int = STUDIES_PER_BATCH) -> Iterator[Batch]:
-    """Read one document and normalize its studies, a batch at a time (the workers' job)."""
+def document_batches(
+    document: RawDocument, document_ordinal: int, parts_dir: Path, studies_per_batch: int = STUDIES_PER_BATCH
+) -> Iterator[Batch]:
+    """Read one document, normalize its studies a batch at a time and write each batch's rows as
+    Parquet parts (the workers' job)."""
     forms: dict[str, str] = {}
     errors: list[tuple] = []
-    batch, studies = Batch(document.relative_path), {}
+    records: list[tuple] = []
+    studies: dict[str, dict] = {}
+    sequence = 0
+    batch = Batch(f"{document_ordinal:07d}-{sequence:06d}", document.relative_path)
 
     def finish(current: Batch) -> Batch:
-        current.frames = normalize([studies[nct_id] for nct_id in current.candidates])
+        frames = normalize([studies[nct_id] for nct_id in current.candidates])
+        frames[schema.STUDY_RECORDS.name] = pl.DataFrame(records, schema=table_schema(schema.STUDY_RECORDS), orient="row")
+        for name, frame in frames.items():
+            if frame.height:
+                # Uncompressed: the parts live for seconds, and DuckDB reads them back at once.
+                frame.write_parquet(parts_dir / name / f"{current.batch_id}.parquet", compression="uncompressed")
         current.errors = errors.copy()
-        errors.clear()
+        errors.clear(), records.clear(), studies.clear()
         return current
 
     for version, study in _versions(document, errors, forms):
-        batch.records.append(version.row())
+        records.append(version.row())
         best = batch.candidates.get(version.nct_id)
         if best is None or version.precedence > best:
             batch.candidates[version.nct_id] = version.precedence
             studies[version.nct_id] = study
         if len(batch.candidates) >= studies_per_batch:
             yield finish(batch)
-            batch, studies = Batch(document.relative_path), {}
+            sequence += 1
+            batch = Batch(f"{document_ordinal:07d}-{sequence:06d}", document.relative_path)
     batch.finished_form, batch.finished_bytes = forms[document.relative_path], document.size_bytes
     yield finish(batch)
 
 
-def _worker(tasks, results, studies_per_batch: int) -> None:
-    while (document := tasks.get()) is not None:
-        for batch in document_batches(document, studies_per_batch):
+def _worker(tasks, results, parts_dir: Path, studies_per_batch: int) -> None:
+    while (task := tasks.get()) is not None:
+        ordinal, document = task
+        for batch in document_batches(document, ordinal, parts_dir, studies_per_batch):
             results.put(batch)
     results.put(None)
 
 
-def _parallel_batches(documents: list[RawDocument], n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
+def _parallel_batches(documents: list[RawDocument], parts_dir: Path, n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
     """Batches from worker processes, each taking the next unread document; in no fixed order,
     which the writer does not need: precedence, not arrival, decides which record wins."""
     # spawn, not fork: forking a process whose polars and DuckDB thread pools are running can deadlock.
     context = multiprocessing.get_context("spawn")
     tasks = context.Queue()
-    results = context.Queue(maxsize=QUEUED_BATCHES_PER_WORKER * n_workers)
-    for document in sorted(documents, key=lambda d: -d.size_bytes):  # largest first: no long tail at the end
-        tasks.put(document)
+    results = context.Queue()
+    # Largest first, so no big document is left running alone at the end.
+    for ordinal, document in sorted(enumerate(documents), key=lambda task: -task[1].size_bytes):
+        tasks.put((ordinal, document))
     for _ in range(n_workers):
         tasks.put(None)
-    workers = [context.Process(target=_worker, args=(tasks, results, studies_per_batch), daemon=True) for _ in range(n_workers)]
+    workers = [
+        context.Process(target=_worker, args=(tasks, results, parts_dir, studies_per_batch), daemon=True)
+        for _ in range(n_workers)
+    ]
     for worker in workers:
         worker.start()
     try:
@@ -386,47 +403,79 @@ def load_full(
     con,
     raw_dir: Path,
     documents: list[RawDocument],
+    parts_dir: Path,
     advance: ProgressCallback = lambda n_bytes: None,
     studies_per_batch: int = STUDIES_PER_BATCH,
     n_workers: int | None = None,
 ) -> LoadSummary:
     """Create every study and provenance table and fill it from all the documents.
 
-    Worker processes read and normalize documents; this process alone writes to DuckDB. A batch's
-    study replaces the rows an earlier batch wrote for it only if it takes precedence.
+    Worker processes read, normalize and write Parquet parts; this process learns from each batch
+    which studies it holds and keeps, per study, the batch with the winning record. At the end
+    DuckDB inserts the winning rows from the parts in one statement per table, on all cores.
     """
     create_tables(con, LOADED_TABLES + (schema.DOCUMENTS,))
     create_views(con)
+    for table in (*schema.STUDY_TABLES, schema.STUDY_RECORDS):
+        (parts_dir / table.name).mkdir(parents=True, exist_ok=True)
     n_workers = worker_count(documents) if n_workers is None else n_workers
     if n_workers > 1:
-        batches = _parallel_batches(documents, n_workers, studies_per_batch)
+        batches = _parallel_batches(documents, parts_dir, n_workers, studies_per_batch)
     else:
-        batches = (batch for document in documents for batch in document_batches(document, studies_per_batch))
-    winners: dict[str, tuple] = {}
+        batches = (
+            batch
+            for ordinal, document in enumerate(documents)
+            for batch in document_batches(document, ordinal, parts_dir, studies_per_batch)
+        )
+    started = time.perf_counter()
+    winners: dict[str, tuple[tuple, str]] = {}
     forms: dict[str, str] = {}
     errors: list[tuple] = []
     for batch in batches:
-        losers, replaced = [], []
         for nct_id, precedence in batch.candidates.items():
             previous = winners.get(nct_id)
-            if previous is not None and previous > precedence:
-                losers.append(nct_id)
-                continue
-            if previous is not None:
-                replaced.append(nct_id)
-            winners[nct_id] = precedence
-        _delete_studies(con, replaced)
-        _insert_frames(con, batch.frames, losers)
-        _write_rows(con, schema.STUDY_RECORDS, batch.records)
+            if previous is None or precedence > previous[0]:
+                winners[nct_id] = (precedence, batch.batch_id)
         errors += batch.errors
         if batch.finished_form is not None:
             forms[batch.document_path] = batch.finished_form
             advance(batch.finished_bytes)
+    read_done = time.perf_counter()
+    _insert_winning_parts(con, parts_dir, {nct_id: batch_id for nct_id, (_, batch_id) in winners.items()})
+    insert_done = time.perf_counter()
     _write_rows(con, schema.INGEST_ERRORS, sorted(errors))
     _mark_current(con, only_affected=False)
     _finish_provenance(con, raw_dir, documents, forms)
     summary = LoadSummary("full", len(documents), len(documents), n_studies_written=len(winners))
+    summary.stage_seconds = {
+        f"read_normalize ({n_workers} {'worker' if n_workers == 1 else 'workers'})": read_done - started,
+        "insert": insert_done - read_done,
+        "provenance": time.perf_counter() - insert_done,
+    }
     return _summarize(con, summary)
+
+
+def _insert_winning_parts(con, parts_dir: Path, winning_batch: dict[str, str]) -> None:
+    con.register(
+        "winning_batches",
+        pl.DataFrame({"nct_id": list(winning_batch), "batch_id": list(winning_batch.values())},
+                     schema={"nct_id": pl.String, "batch_id": pl.String}).to_arrow(),
+    )
+    for table in (*schema.STUDY_TABLES, schema.STUDY_RECORDS):
+        pattern = parts_dir / table.name / "*.parquet"
+        if not any((parts_dir / table.name).iterdir()):
+            continue
+        columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
+        # Every record goes to study_records; study tables take only the winning batch's rows.
+        keep = "" if table is schema.STUDY_RECORDS else (
+            "where exists (select 1 from winning_batches w where w.nct_id = p.nct_id "
+            "and w.batch_id = parse_filename(p.filename, true))"
+        )
+        con.execute(
+            f"insert into {quote_identifier(table.name)} select {columns} "
+            f"from read_parquet({quote_literal(str(pattern))}, filename = true) p {keep}"
+        )
+    con.unregister("winning_batches")
 
 
 # ---------------------------------------------------------------- incremental build
