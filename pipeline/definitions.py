@@ -43,4 +43,7 @@ defs = dg.Definitions(
     schedules=[daily_warehouse_refresh],
     sensors=[raw_folder_sensor],
     resources=default_resources(),
+    # Also for ad-hoc `dagster asset materialize` and UI launches: a process per step would pay
+    # Dagster's start-up each time, and only one process may write the warehouse anyway.
+    executor=dg.in_process_executor,
 )

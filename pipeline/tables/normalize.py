@@ -1,16 +1,29 @@
 """Canonical studies in, one polars frame per study table out, driven by the mapping in `schema.py`.
 
-Extraction walks each study once per source path and gathers plain column lists; every derived
-value (DATEs, precisions, ages in years, phase labels) is then computed by polars, column-wise.
+The mapping is compiled once, at import, into a plan per source (`_SourcePlan`). Studies are then
+read a chunk at a time and column-wise: each step of a source's path is taken for all of the
+chunk's studies at once (`map(dict.get, objects, repeat(key))`), lists are flattened with
+`itertools.chain`, and each column is one such gather over the rows' elements, so the loops run
+in C and Python's own work is per source and chunk, not per value. Every derived value (DATEs,
+precisions, ages in years, phase labels) is computed by polars, column-wise, once per batch.
+Values the mapping does not read are found by checking a whole chunk at once (`_clean_values`);
+only a chunk that holds some is walked study by study.
+
+`_elements` and `_extract` state the reference semantics, one study at a time; a table whose
+plan cannot be compiled (a source naming a list position it lacks) is still read with them.
 """
 from __future__ import annotations
 
-import re
+import gc
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from itertools import chain, compress, islice, repeat
+from operator import add, is_not, itemgetter
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 import polars as pl
+import pyarrow as pa
 
 from pipeline.tables import schema
 from pipeline.tables.schema import Column, Table
@@ -61,6 +74,12 @@ def table_schema(table: Table | schema.View) -> dict[str, pl.DataType]:
 
 
 # ---------------------------------------------------------------- compiled mapping
+#
+# What a source yields (the reference semantics, also used as is for any table the fast path
+# below does not cover): the keys of each step are descended from the study, stopping at a
+# missing key or a non-object; a `[]` fans out over a list, 1-based positions counting every
+# element, skipping null ones; a row is yielded for a final node that is a non-empty object or
+# a scalar. A column path is read from the row's element, null wherever the way is not an object.
 
 Step = tuple[tuple[str, ...], bool]  # keys to descend, then whether to fan out over a list
 
@@ -111,24 +130,6 @@ def _getter(column: Column, source: schema.Source) -> tuple:
     return ("path", tuple(path.split(".")))
 
 
-@dataclass(frozen=True)
-class _CompiledTable:
-    table: Table
-    extracted: tuple[Column, ...]  # columns read from the record (the rest are derived)
-    sources: tuple[_CompiledSource, ...]
-
-
-def _compile(table: Table) -> _CompiledTable:
-    extracted = tuple(c for c in table.columns if c.derive is None)
-    sources = tuple(
-        _CompiledSource(_compile_path(s.path), tuple(_getter(c, s) for c in extracted)) for s in table.sources
-    )
-    return _CompiledTable(table, extracted, sources)
-
-
-MAPPED_TABLES = tuple(_compile(t) for t in schema.STUDY_TABLES if t.sources)
-
-
 def _dig(node: Any, keys: tuple[str, ...]) -> Any:
     for key in keys:
         if not isinstance(node, dict):
@@ -138,6 +139,7 @@ def _dig(node: Any, keys: tuple[str, ...]) -> Any:
 
 
 def _extract(compiled: _CompiledTable, study: dict, nct_id: str, out: list[list]) -> None:
+    """Reference extraction, one study and column at a time; used for tables without a plan."""
     running = 0
     for source in compiled.sources:
         for element, positions in _elements(study, source.steps):
@@ -159,10 +161,281 @@ def _extract(compiled: _CompiledTable, study: dict, nct_id: str, out: list[list]
                 column_values.append(value)
 
 
+# ---- column-wise extraction
+#
+# A chunk of studies is read one source at a time, each step for all of the chunk's studies at
+# once: the values at a key are gathered with `map(dict.get, objects, repeat(key))`, lists are
+# flattened with `chain`, and each column is one such gather over the rows' elements. Those loops
+# run in C; Python runs once per source and chunk, not per value. A table's rows come out source
+# by source; once per batch they are put back in study order by a stable sort, so that within a
+# study the sources keep their order, and the running positions are counted.
+
+NoneType = type(None)
+_EMPTY: dict = {}  # stands in for a non-object on the way to a path (never written to)
+_DICT, _LIST, _STR = {dict}, {list}, {str}  # sets of types, as `set(map(type, values))` gives
+_DICT_OR_NONE, _LIST_OR_NONE = {dict, NoneType}, {list, NoneType}
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def _objects(values: list) -> list:
+    """`values` with each non-object replaced by an empty object: a key gathered through it
+    gives None, as `_dig` does."""
+    types = set(map(type, values))
+    if types == _DICT:
+        return values
+    if types == _DICT_OR_NONE:
+        return [v or _EMPTY for v in values]
+    return [v if isinstance(v, dict) else _EMPTY for v in values]
+
+
+def _gather(objects: list, key: str) -> list:
+    return list(map(dict.get, objects, repeat(key)))
+
+
+PathFill = Callable[[list, list], None]  # (objects, column lists)
+
+
+def _path_fill(paths: list[tuple[int, tuple[str, ...]]]) -> PathFill:
+    """Extends column `i` with `_dig(obj, keys)` for every object, for each (i, keys); paths that
+    share a first key gather the objects under it once."""
+    leaves = tuple((i, keys[0]) for i, keys in paths if len(keys) == 1)
+    groups: dict[str, list] = {}
+    for i, keys in paths:
+        if len(keys) > 1:
+            groups.setdefault(keys[0], []).append((i, keys[1:]))
+    subs = tuple((key, _path_fill(group)) for key, group in groups.items())
+
+    def fill(objects: list, columns: list) -> None:
+        for i, key in leaves:
+            columns[i] += map(dict.get, objects, repeat(key))
+        for key, sub in subs:
+            sub(_objects(_gather(objects, key)), columns)
+
+    return fill
+
+
+def _compress(keep: list, nodes: list, ordinals: list, positions: list) -> tuple[list, list, list]:
+    return (
+        list(compress(nodes, keep)),
+        list(compress(ordinals, keep)),
+        [None if p is None else list(compress(p, keep)) for p in positions],
+    )
+
+
+@dataclass(frozen=True)
+class _SourcePlan:
+    steps: tuple[Step, ...]
+    # (column index, kind, argument) for the columns that are not paths nor the running position
+    direct: tuple[tuple[int, str, Any], ...]
+    paths: PathFill | None
+    positions: frozenset[int]  # the list positions (by `[]`, 0-based) some column reads
+
+
+def _source_plan(source: _CompiledSource, study_columns: frozenset[int]) -> _SourcePlan | None:
+    """None when the source names a list position it does not have (the reference extraction
+    then fails as it always did). Columns in `study_columns` get the row's study (its index in
+    the batch) in place of its NCT id, which the frame then looks up."""
+    depth = len(source.steps) - 1
+    direct = []
+    paths = []
+    for i, getter in enumerate(source.getters):
+        kind = getter[0]
+        if kind == "path":
+            paths.append((i, getter[1]))
+        elif kind == "position_at":
+            if getter[1] >= depth:
+                return None
+            direct.append((i, kind, getter[1]))
+        elif kind == "nct_id" and i in study_columns:
+            direct.append((i, "study", None))
+        elif kind != "running":
+            direct.append((i, kind, getter[1] if len(getter) > 1 else None))
+    return _SourcePlan(
+        source.steps,
+        tuple(direct),
+        _path_fill(paths) if paths else None,
+        frozenset(argument for _, kind, argument in direct if kind == "position_at"),
+    )
+
+
+def _source_rows(plan: _SourcePlan, level: Callable[[tuple[str, ...]], list], base: int) -> tuple[list, list, list, bool]:
+    """The elements a source yields in a chunk, with each one's study (index in the batch, the
+    chunk starting at `base`) and the list positions the plan reads, in document order; and
+    whether every element is an object."""
+    steps = plan.steps
+    nodes = level(steps[0][0])
+    ordinals = list(range(base, base + len(nodes)))
+    positions: list[list | None] = []
+    types = None  # of the nodes, once known
+    for index, (keys, fan_out) in enumerate(steps):
+        if index and keys:
+            for key in keys:
+                nodes = _gather(_objects(nodes), key)
+            types = None
+        if fan_out:
+            types = set(map(type, nodes))
+            if types != _LIST:
+                keep = (
+                    list(map(is_not, nodes, repeat(None))) if types == _LIST_OR_NONE
+                    else [isinstance(v, list) for v in nodes]
+                )
+                nodes, ordinals, positions = _compress(keep, nodes, ordinals, positions)
+            lengths = list(map(len, nodes))
+            ordinals = list(chain.from_iterable(map(repeat, ordinals, lengths)))
+            positions = [None if p is None else list(chain.from_iterable(map(repeat, p, lengths))) for p in positions]
+            positions.append(
+                list(chain.from_iterable(map(range, repeat(1), map(add, lengths, repeat(1)))))
+                if len(positions) in plan.positions else None
+            )
+            nodes = list(chain.from_iterable(nodes))
+            types = set(map(type, nodes))
+            if NoneType in types:
+                # A null element is no row, though it counts in the positions.
+                nodes, ordinals, positions = _compress(list(map(is_not, nodes, repeat(None))), nodes, ordinals, positions)
+                types.discard(NoneType)
+    # A row for each non-empty object or scalar; None (a key missing on the way) is none.
+    if types is None:
+        types = set(map(type, nodes))
+    if types == _DICT:
+        if not all(nodes):
+            nodes, ordinals, positions = _compress(nodes, nodes, ordinals, positions)
+        return nodes, ordinals, positions, True
+    if not types <= _SCALARS:
+        keep = [v is not None and (bool(v) if isinstance(v, dict) else not isinstance(v, list)) for v in nodes]
+        nodes, ordinals, positions = _compress(keep, nodes, ordinals, positions)
+    return nodes, ordinals, positions, False
+
+
+def _fill_source(
+    plan: _SourcePlan, level: Callable, nct_ids: list[str], base: int, columns: list[list], ordinals_out: list | None
+) -> int:
+    """Extends `columns` (one list per extracted column; constants and the running position are
+    left for later) with a source's rows in a chunk starting at study `base` of the batch, and
+    `ordinals_out` (unless None) with each row's study. Gives the number of rows."""
+    nodes, ordinals, positions, all_objects = _source_rows(plan, level, base)
+    n = len(nodes)
+    if not n:
+        return 0
+    if ordinals_out is not None:
+        ordinals_out += ordinals
+    for i, kind, argument in plan.direct:
+        if kind == "study":
+            columns[i] += ordinals
+        elif kind == "nct_id":
+            columns[i] += map(nct_ids.__getitem__, ordinals)
+        elif kind == "position_at":
+            columns[i] += positions[argument]
+        elif kind == "self":
+            columns[i] += nodes
+    if plan.paths is not None:
+        plan.paths(nodes if all_objects else _objects(nodes), columns)
+    return n
+
+
+def _chunk_levels(chunk: list[dict]) -> Callable[[tuple[str, ...]], list]:
+    """For a chunk of studies: the values at a dotted path, one per study (None where a key is
+    missing or the way is not an object), each level gathered once per chunk."""
+    values: dict[tuple[str, ...], list] = {(): chunk}
+    objects: dict[tuple[str, ...], list] = {(): chunk}
+
+    def level(keys: tuple[str, ...]) -> list:
+        found = values.get(keys)
+        if found is None:
+            parent = keys[:-1]
+            parent_objects = objects.get(parent)
+            if parent_objects is None:
+                parent_objects = objects[parent] = _objects(level(parent))
+            found = values[keys] = _gather(parent_objects, keys[-1])
+        return found
+
+    return level
+
+
+def _running(ordinals: list[int]) -> list[int]:
+    """For rows in study order, the 1-based position of each among its study's rows."""
+    rows_per_study = Counter(ordinals).values()  # in study order, as the rows are
+    return list(chain.from_iterable(map(range, repeat(1), map(add, rows_per_study, repeat(1)))))
+
+
+class _TableRows:
+    """A table's columns for a batch, gathered source by source."""
+
+    def __init__(self, compiled: _CompiledTable, plans: tuple[_SourcePlan, ...]) -> None:
+        self.compiled = compiled
+        self.plans = plans
+        self.columns = [[[] for _ in compiled.extracted] for _ in plans]
+        # Each row's study, to put the sources' rows in study order and count running positions.
+        needed = len(plans) > 1 or any(c.position for c in compiled.extracted)
+        self.ordinals: list[list[int] | None] = [[] if needed else None for _ in plans]
+        self.n_rows = [0 for _ in plans]
+
+    def add_chunk(self, level: Callable, nct_ids: list[str], base: int) -> None:
+        """Adds the rows of the chunk of studies starting at `base`; `nct_ids` are the batch's."""
+        for k, (plan, columns, ordinals) in enumerate(zip(self.plans, self.columns, self.ordinals)):
+            self.n_rows[k] += _fill_source(plan, level, nct_ids, base, columns, ordinals)
+
+    def finish(self) -> tuple[list[dict[str, list]], list[int] | None, dict[str, list], frozenset[str]]:
+        """(the columns of each source, whose rows follow one another; each row's study, by which
+        to sort them stably into study order, None when they are in it; the running positions,
+        in study order; the columns that hold study indices for NCT ids)."""
+        if len(self.plans) == 1:
+            ordinals, sort_by = self.ordinals[0], None
+        else:
+            sort_by = list(chain.from_iterable(self.ordinals))
+            ordinals = sorted(sort_by)
+        extracted = self.compiled.extracted
+        running = _running(ordinals) if any(c.position for c in extracted) else []
+        parts = []
+        for plan, columns, n_rows in zip(self.plans, self.columns, self.n_rows):
+            part = {c.name: values for c, values in zip(extracted, columns) if not c.position}
+            for i, kind, value in plan.direct:
+                if kind == "constant":
+                    part[extracted[i].name] = _Repeated(value, n_rows)
+            parts.append(part)
+        return (
+            parts,
+            sort_by,
+            {c.name: running for c in extracted if c.position},
+            frozenset(extracted[i].name for i in self.compiled.study_columns),
+        )
+
+
+@dataclass(frozen=True)
+class _CompiledTable:
+    table: Table
+    extracted: tuple[Column, ...]  # columns read from the record (the rest are derived)
+    sources: tuple[_CompiledSource, ...]
+    plans: tuple[_SourcePlan, ...] | None  # None: extracted study by study with `_extract`
+    study_columns: frozenset[int]  # the NCT id columns of every source, gathered as study indices
+
+
+def _compile(table: Table) -> _CompiledTable:
+    extracted = tuple(c for c in table.columns if c.derive is None)
+    sources = tuple(
+        _CompiledSource(_compile_path(s.path), tuple(_getter(c, s) for c in extracted)) for s in table.sources
+    )
+    study_columns = frozenset(i for i in range(len(extracted)) if all(s.getters[i][0] == "nct_id" for s in sources))
+    plans = tuple(_source_plan(s, study_columns) for s in sources)
+    return _CompiledTable(table, extracted, sources, None if None in plans else plans, study_columns)
+
+
+MAPPED_TABLES = tuple(_compile(t) for t in schema.STUDY_TABLES if t.sources)
+
+
 # ---------------------------------------------------------------- links, whole sections, unmapped values
 
+_NORM_LABELS: dict[str, str] = {}  # labels recur from study to study ("Placebo")
+
+
 def _norm_label(text: Any) -> str:
-    return " ".join(str(text).split()).casefold()
+    if type(text) is not str:
+        return " ".join(str(text).split()).casefold()
+    norm = _NORM_LABELS.get(text)
+    if norm is None:
+        if len(_NORM_LABELS) >= 100_000:
+            _NORM_LABELS.clear()
+        norm = _NORM_LABELS[text] = " ".join(text.split()).casefold()
+    return norm
 
 
 def arm_intervention_links(study: dict) -> list[tuple[str, str, int, int, str]]:
@@ -183,16 +456,20 @@ def arm_intervention_links(study: dict) -> list[tuple[str, str, int, int, str]]:
             arm_position = arm_by_label.get(_norm_label(label))
             if arm_position:
                 pairs.add((arm_position, iv_position))
+    by_name: dict[str, list[int]] | None = None  # intervention positions by normalized name, on first need
     for arm_position, arm in enumerate(arms, 1):
         for entry in arm.get("interventionNames") or []:
             type_title, sep, name = str(entry).partition(": ")
             wanted_type = INTERVENTION_TYPE_TITLES.get(type_title) if sep else None
             wanted_name = _norm_label(name if wanted_type else entry)
-            candidates = [
-                position for position, iv in enumerate(interventions, 1)
-                if _norm_label(iv.get("name", "")) == wanted_name and (wanted_type is None or iv.get("type") == wanted_type)
-            ]
-            if not candidates or any((arm_position, c) in pairs for c in candidates):
+            if by_name is None:
+                by_name = {}
+                for position, iv in enumerate(interventions, 1):
+                    by_name.setdefault(_norm_label(iv.get("name", "")), []).append(position)
+            candidates = by_name.get(wanted_name)
+            if candidates and wanted_type is not None:
+                candidates = [c for c in candidates if interventions[c - 1].get("type") == wanted_type]
+            if not candidates or not pairs.isdisjoint(zip(repeat(arm_position), candidates)):
                 continue
             # Several interventions may share a name; one that names no arm of its own is the
             # likelier target than one that names other arms.
@@ -235,49 +512,185 @@ def _mapped_trie() -> dict:
 MAPPED_TRIE = _mapped_trie()
 
 
+@dataclass(frozen=True)
+class _TrieNode:
+    """A trie level for the unmapped walk: keys read whole, and the levels below the others."""
+
+    whole: frozenset[str]
+    children: dict[str, "_TrieNode"]
+    items: "_TrieNode | None | bool"  # for a list: "[]" read whole (True), a level below, or unknown (None)
+
+
+def _trie_node(trie: dict) -> _TrieNode:
+    items = trie.get("[]")
+    return _TrieNode(
+        whole=frozenset(k for k, v in trie.items() if v is True),
+        children={k: _trie_node(v) for k, v in trie.items() if isinstance(v, dict)},
+        items=items if items is True or items is None else _trie_node(items),
+    )
+
+
+_UNMAPPED_ROOT = _trie_node(MAPPED_TRIE)
+
+
+def _scalar_text(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _leaves(node: Any, path: str, out: list) -> None:
+    """Every non-empty leaf under a part of the record the mapping does not know."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _leaves(value, f"{path}.{key}" if path else key, out)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _leaves(value, f"{path}[{i}]", out)
+    elif node is not None and node != "":
+        out.append((path, _scalar_text(node)))
+
+
+def _clean_dicts(dicts: list[dict], node: _TrieNode) -> bool:
+    """Whether no object in `dicts` holds a value the mapping does not read (False when unsure).
+
+    Checked column-wise, all objects at once: the union of their keys against the keys read
+    whole, then, per other key, the values under it, gathered from every object.
+    """
+    keys = set().union(*dicts)
+    whole = node.whole
+    if keys <= whole:
+        return True
+    children = node.children
+    for key in keys - whole:
+        child = children.get(key)
+        if child is None or not _clean_values(list(map(dict.get, dicts, repeat(key))), child):
+            return False
+    return True
+
+
+def _clean_values(values: list, node: _TrieNode) -> bool:
+    """Whether `_unmapped_walk` finds nothing in any of `values` under `node`; False when unsure
+    (then the walk decides), never True when it would find something."""
+    types = set(map(type, values))
+    types.discard(NoneType)
+    if not types:
+        return True
+    if types == _DICT:
+        dicts = list(filter(None, values))  # an empty object holds nothing
+        return not dicts or _clean_dicts(dicts, node)
+    if types == _LIST:
+        items = node.items
+        if items is True:
+            return True
+        elements = list(chain.from_iterable(filter(None, values)))
+        if not elements:
+            return True
+        return items is not None and _clean_values(elements, items)
+    if types == _STR:
+        return not any(values)  # only empty strings, which are not values
+    return False
+
+
+def _unmapped_walk(node: Any, trie: _TrieNode, path: str, out: list) -> None:
+    """Appends (path, value) for every leaf under `node` that the mapping does not read, in
+    document order. An object whose keys are all read whole, and a list read whole, are skipped
+    without a call."""
+    if isinstance(node, dict):
+        whole = trie.whole
+        if node.keys() <= whole:
+            return  # every key is read whole (the common case)
+        rest = node.keys() - whole
+        children = trie.children
+        start = len(out)
+        pieces = None  # (key, where its output starts) once a second key has output
+        first_key = None
+        for key in rest:
+            before = len(out)
+            value = node[key]
+            sub = children.get(key)
+            if sub is None:
+                _leaves(value, f"{path}.{key}" if path else key, out)
+            elif isinstance(value, dict):
+                if not value.keys() <= sub.whole:
+                    _unmapped_walk(value, sub, f"{path}.{key}" if path else key, out)
+            elif isinstance(value, list):
+                items = sub.items
+                if items is None:
+                    _unmapped_walk(value, sub, f"{path}.{key}" if path else key, out)
+                elif items is not True:
+                    whole_item = items.whole
+                    for item in value:
+                        if not (isinstance(item, dict) and item.keys() <= whole_item):
+                            _unmapped_walk(value, sub, f"{path}.{key}" if path else key, out)
+                            break
+            elif value is not None and value != "":
+                # A scalar where the mapping expects an object or a list: keep it rather than drop it.
+                out.append((f"{path}.{key}" if path else key, _scalar_text(value)))
+            if len(out) > before:
+                if first_key is None:
+                    first_key = key
+                elif pieces is None:
+                    pieces = [(first_key, start), (key, before)]
+                else:
+                    pieces.append((key, before))
+        if pieces is not None:
+            # Keys of a set come in no particular order: put their output back in document order.
+            ends = [where for _, where in pieces[1:]] + [len(out)]
+            chunks = {key: out[where:end] for (key, where), end in zip(pieces, ends)}
+            del out[start:]
+            for key in node:
+                if key in chunks:
+                    out += chunks[key]
+    elif isinstance(node, list):
+        sub = trie.items
+        if sub is True:
+            return
+        if sub is None:
+            for i, value in enumerate(node):
+                _leaves(value, f"{path}[{i}]", out)
+            return
+        whole = sub.whole
+        for i, value in enumerate(node):
+            if isinstance(value, dict):
+                if not value.keys() <= whole:
+                    _unmapped_walk(value, sub, f"{path}[{i}]", out)
+            elif isinstance(value, list) or (value is not None and value != ""):
+                _unmapped_walk(value, sub, f"{path}[{i}]", out)
+    elif node is not None and node != "":
+        # A scalar where the mapping expects an object or a list: keep it rather than drop it.
+        out.append((path, _scalar_text(node)))
+
+
 def unmapped_values(study: dict) -> Iterator[tuple[str, str]]:
     """(path, value) for every leaf of the record that no column reads and no whole section keeps."""
+    out: list[tuple[str, str]] = []
+    if not _clean_values([study], _UNMAPPED_ROOT):
+        _unmapped_walk(study, _UNMAPPED_ROOT, "", out)
+    return iter(out)
 
-    def leaves(node: Any, path: str) -> Iterator[tuple[str, str]]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                yield from leaves(value, f"{path}.{key}" if path else key)
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                yield from leaves(value, f"{path}[{i}]")
-        elif node is not None and node != "":
-            yield path, node if isinstance(node, str) else orjson.dumps(node).decode()
 
-    def walk(node: Any, trie: dict, path: str) -> Iterator[tuple[str, str]]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                sub = trie.get(key)
-                child_path = f"{path}.{key}" if path else key
-                if sub is True:
-                    continue
-                if sub is None:
-                    yield from leaves(value, child_path)
-                else:
-                    yield from walk(value, sub, child_path)
-        elif isinstance(node, list):
-            sub = trie.get("[]")
-            if sub is True:
-                return
-            for i, value in enumerate(node):
-                if sub is None:
-                    yield from leaves(value, f"{path}[{i}]")
-                else:
-                    yield from walk(value, sub, f"{path}[{i}]")
-        elif node is not None and node != "":
-            # A scalar where the mapping expects an object or a list: keep it rather than drop it.
-            yield path, node if isinstance(node, str) else orjson.dumps(node).decode()
+_WHOLE_SECTION_KEYS = tuple((section, tuple(section.split("."))) for section in schema.WHOLE_SECTIONS)
 
-    yield from walk(study, MAPPED_TRIE, "")
+
+_ARMS_INTERVENTIONS = ("protocolSection", "armsInterventionsModule")
+
+
+def _chunk_sections(level: Callable[[tuple[str, ...]], list]) -> list[tuple[int, str, bytes]]:
+    """(study index in the chunk, section, JSON as UTF-8) for the whole sections of a chunk, study
+    by study."""
+    found = []
+    for section, keys in _WHOLE_SECTION_KEYS:
+        values = level(keys)
+        for i in compress(range(len(values)), map(is_not, values, repeat(None))):
+            value = values[i]
+            if value not in (None, {}, []):
+                found.append((i, section, orjson.dumps(value)))
+    found.sort(key=itemgetter(0))  # stable: sections keep their order within a study
+    return found
 
 
 def whole_sections(study: dict) -> Iterator[tuple[str, str]]:
-    for section in schema.WHOLE_SECTIONS:
-        value = _dig(study, tuple(section.split(".")))
+    for section, keys in _WHOLE_SECTION_KEYS:
+        value = _dig(study, keys)
         if value not in (None, {}, []):
             yield section, orjson.dumps(value).decode()
 
@@ -323,49 +736,210 @@ DERIVATIONS = {
     "phase_label": _phase_label,
 }
 
+_STRING_LIST = pl.List(pl.String())
+_ARROW_STRING_LIST = pa.list_(pa.string())
 
-def _frame(table: Table, columns: dict[str, list]) -> pl.DataFrame:
-    """Typed frame in the table's declared column order, derived columns computed."""
-    extracted_schema = {c.name: POLARS_TYPES[c.type] for c in table.columns if c.derive is None}
-    frame = pl.DataFrame(columns, schema=extracted_schema, strict=False)
-    derived = [
-        DERIVATIONS[c.derive.kind](pl.col(c.derive.from_column)).cast(POLARS_TYPES[c.type]).alias(c.name)
-        for c in table.columns
-        if c.derive is not None
+
+def _series(name: str, values: list, dtype: pl.DataType) -> pl.Series:
+    """The column polars' non-strict constructor makes of `values`.
+
+    A list-of-strings column is built through Arrow, which takes only None or lists of
+    str/None (and str, split into characters as polars does) and is many times faster than
+    polars' row-by-row conversion; anything else it refuses goes the polars way.
+    """
+    if dtype == _STRING_LIST:
+        try:
+            return pl.Series(name, pa.array(values, _ARROW_STRING_LIST))
+        except (pa.ArrowException, TypeError, ValueError):
+            pass
+    return pl.Series(name, values, dtype=dtype, strict=False)
+
+
+def _precision_from_date(raw: pl.Expr, date: pl.Expr) -> pl.Expr:
+    """`_precision_from_raw(raw)`, given the column that holds `_date_from_raw(raw)`."""
+    text = raw.str.strip_chars()
+    return (
+        pl.when(date.is_null()).then(pl.lit(None, dtype=pl.String))
+        .when(text.str.len_chars() == 10).then(pl.lit("day"))
+        .when(text.str.len_chars() == 7).then(pl.lit("month"))
+        .otherwise(pl.lit("year"))
+    )
+
+
+def _derivations(table: Table) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """The derived columns' expressions, in two rounds: a date's precision comes second, from
+    the date already parsed, when the table derives that date too."""
+    dates = {c.derive.from_column: c.name for c in table.columns if c.derive is not None and c.derive.kind == "date"}
+    first, second = [], []
+    for c in table.columns:
+        if c.derive is None:
+            continue
+        dtype = POLARS_TYPES[c.type]
+        raw = pl.col(c.derive.from_column)
+        if c.derive.kind == "date_precision" and c.derive.from_column in dates:
+            second.append(_precision_from_date(raw, pl.col(dates[c.derive.from_column])).cast(dtype).alias(c.name))
+        else:
+            first.append(DERIVATIONS[c.derive.kind](raw).cast(dtype).alias(c.name))
+    return first, second
+
+
+_DERIVED = {t.name: _derivations(t) for t in schema.STUDY_TABLES}
+
+
+_SORT_KEY = "__study__"
+
+
+@dataclass(frozen=True)
+class _Repeated:
+    """A column of one value: converted once, then repeated (by polars) for every row."""
+
+    value: Any
+    n_rows: int
+
+
+class _StudyIds:
+    """The batch's NCT ids as a column of each type asked for, made once."""
+
+    def __init__(self, nct_ids: list[str]) -> None:
+        self.nct_ids = nct_ids
+        self.by_type: dict[pl.DataType, pl.Series] = {}
+
+    def series(self, dtype: pl.DataType) -> pl.Series:
+        found = self.by_type.get(dtype)
+        if found is None:
+            found = self.by_type[dtype] = _series("", self.nct_ids, dtype)
+        return found
+
+
+def _column(column: Column, values: Any, nct_ids: _StudyIds | None, study_column: bool) -> pl.Series:
+    """A column's series from its gathered values: a list, a `_Repeated` value, a ready series,
+    or (for a study column) indices into the batch's NCT ids."""
+    dtype = POLARS_TYPES[column.type]
+    if study_column:
+        return nct_ids.series(dtype).gather(values).alias(column.name)
+    if isinstance(values, pl.Series):
+        return values
+    if isinstance(values, _Repeated):
+        return _series(column.name, [values.value], dtype).gather([0] * values.n_rows)
+    return _series(column.name, values, dtype)
+
+
+def _frame(
+    table: Table,
+    columns: dict[str, Any] | list[dict[str, Any]],
+    sort_by: list[int] | None = None,
+    ordered: dict[str, list] | None = None,
+    study_columns: frozenset[str] = frozenset(),
+    nct_ids: _StudyIds | None = None,
+) -> pl.DataFrame:
+    """Typed frame in the table's declared column order, derived columns computed.
+
+    `columns` maps names to values as `_column` takes them; it may be a list of such dicts, whose
+    rows follow one another. `sort_by`, when given, is a key by which the rows are then sorted,
+    stably; `ordered` holds more columns, already in the sorted order. Columns named in
+    `study_columns` hold indices into `nct_ids`.
+    """
+    extracted = [c for c in table.columns if c.derive is None]
+    parts = [
+        pl.DataFrame([_column(c, part[c.name], nct_ids, c.name in study_columns) for c in extracted if c.name in part])
+        for part in (columns if isinstance(columns, list) else [columns])
     ]
-    if derived:
-        frame = frame.with_columns(derived)
+    frame = parts[0] if len(parts) == 1 else pl.concat(parts)
+    if sort_by is not None:
+        frame = (
+            frame.with_columns(pl.Series(_SORT_KEY, sort_by, dtype=pl.Int64))
+            .sort(_SORT_KEY, maintain_order=True)
+            .drop(_SORT_KEY)
+        )
+    if ordered:
+        frame = frame.with_columns(
+            [_series(c.name, ordered[c.name], POLARS_TYPES[c.type]) for c in extracted if c.name in ordered]
+        )
+    first, second = _DERIVED[table.name] if table.name in _DERIVED else _derivations(table)
+    if first:
+        frame = frame.with_columns(first)
+    if second:
+        frame = frame.with_columns(second)
     return frame.select([c.name for c in table.columns])
 
 
 # ---------------------------------------------------------------- entry point
 
+# Studies read together, column-wise: large enough that Python's work per source is spread thin,
+# small enough that the chunk's objects are still in the CPU cache from one source to the next.
+CHUNK_STUDIES = 128
+
+
 def normalize(studies: Iterable[dict]) -> dict[str, pl.DataFrame]:
     """One frame per study table (schema.STUDY_TABLES) for a batch of canonical studies."""
-    gathered = {c.table.name: [[] for _ in c.extracted] for c in MAPPED_TABLES}
-    links: dict[str, list] = {c.name: [] for c in schema.ARM_INTERVENTIONS.columns}
+    # Normalizing makes no reference cycles, but its long column lists make every cyclic
+    # collection that runs meanwhile slower; collection waits until the batch is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _normalize(studies)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _normalize(studies: Iterable[dict]) -> dict[str, pl.DataFrame]:
+    tables = [_TableRows(c, c.plans) for c in MAPPED_TABLES if c.plans is not None]
+    by_study = [(c, [[] for _ in c.extracted]) for c in MAPPED_TABLES if c.plans is None]
+    link_rows: list[tuple] = []
     sections: dict[str, list] = {"nct_id": [], "section": [], "section_json": []}
-    unmapped: dict[str, list] = {"nct_id": [], "path": [], "value": []}
-    for study in studies:
-        nct_id = study["protocolSection"]["identificationModule"]["nctId"]
-        for compiled in MAPPED_TABLES:
-            _extract(compiled, study, nct_id, gathered[compiled.table.name])
-        for arm_label, iv_name, arm_position, iv_position, iv_type in arm_intervention_links(study):
-            for name, value in zip(links, (nct_id, arm_label, iv_name, arm_position, iv_position, iv_type)):
-                links[name].append(value)
-        for section, text in whole_sections(study):
-            sections["nct_id"].append(nct_id)
+    unmapped: list[tuple[str, str]] = []
+    unmapped_ids: list[str] = []
+    all_nct_ids: list[str] = []
+    # Studies are taken chunk by chunk, so that a lazy iterable (one that parses as it goes) is
+    # read while its studies are fresh in the CPU cache.
+    remaining = iter(studies)
+    while chunk := list(islice(remaining, CHUNK_STUDIES)):
+        base = len(all_nct_ids)
+        nct_ids = [study["protocolSection"]["identificationModule"]["nctId"] for study in chunk]
+        all_nct_ids += nct_ids
+        level = _chunk_levels(chunk)
+        for rows in tables:
+            rows.add_chunk(level, all_nct_ids, base)
+        for compiled, out in by_study:
+            for study, nct_id in zip(chunk, nct_ids):
+                _extract(compiled, study, nct_id, out)
+        # Only a study with an armsInterventionsModule can have links.
+        for i in compress(range(len(chunk)), level(_ARMS_INTERVENTIONS)):
+            nct_id = nct_ids[i]
+            link_rows += [(nct_id, *link) for link in arm_intervention_links(chunk[i])]
+        for i, section, text in _chunk_sections(level):
+            sections["nct_id"].append(nct_ids[i])
             sections["section"].append(section)
             sections["section_json"].append(text)
-        for path, value in unmapped_values(study):
-            unmapped["nct_id"].append(nct_id)
-            unmapped["path"].append(path)
-            unmapped["value"].append(value)
-    frames = {
-        c.table.name: _frame(c.table, {col.name: values for col, values in zip(c.extracted, gathered[c.table.name])})
-        for c in MAPPED_TABLES
-    }
-    frames[schema.ARM_INTERVENTIONS.name] = _frame(schema.ARM_INTERVENTIONS, links)
+        # Unmapped values: the chunk is checked at once, and only a chunk holding some is walked.
+        if not _clean_values(chunk, _UNMAPPED_ROOT):
+            for study, nct_id in zip(chunk, nct_ids):
+                n_unmapped = len(unmapped)
+                _unmapped_walk(study, _UNMAPPED_ROOT, "", unmapped)
+                unmapped_ids += repeat(nct_id, len(unmapped) - n_unmapped)
+
+    frames = {}
+    study_ids = _StudyIds(all_nct_ids)
+    finished = iter(tables)
+    by_study_columns = iter(out for _, out in by_study)
+    for c in MAPPED_TABLES:
+        if c.plans is not None:
+            frames[c.table.name] = _frame(c.table, *next(finished).finish(), nct_ids=study_ids)
+        else:
+            frames[c.table.name] = _frame(c.table, {col.name: v for col, v in zip(c.extracted, next(by_study_columns))})
+    link_names = [c.name for c in schema.ARM_INTERVENTIONS.columns]
+    link_columns = [list(v) for v in zip(*link_rows)] if link_rows else [[] for _ in link_names]
+    frames[schema.ARM_INTERVENTIONS.name] = _frame(schema.ARM_INTERVENTIONS, dict(zip(link_names, link_columns)))
+    # orjson's UTF-8 goes to the column as is, through Arrow, not decoded to str and encoded back.
+    if table_schema(schema.RECORD_SECTIONS)["section_json"] == pl.String:
+        sections["section_json"] = pl.Series(
+            "section_json", pa.array(sections["section_json"], pa.large_binary()).cast(pa.large_string())
+        )
+    else:
+        sections["section_json"] = [blob.decode() for blob in sections["section_json"]]
     frames[schema.RECORD_SECTIONS.name] = _frame(schema.RECORD_SECTIONS, sections)
-    frames[schema.UNMAPPED_VALUES.name] = _frame(schema.UNMAPPED_VALUES, unmapped)
+    frames[schema.UNMAPPED_VALUES.name] = _frame(schema.UNMAPPED_VALUES, {
+        "nct_id": unmapped_ids, "path": [p for p, _ in unmapped], "value": [v for _, v in unmapped],
+    })
     return {t.name: frames[t.name] for t in schema.STUDY_TABLES}

@@ -16,7 +16,9 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import queue
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -349,11 +351,19 @@ def document_batches(
     yield finish(batch)
 
 
+class WorkerFailed(RuntimeError):
+    """A worker process failed; the build stops rather than publish a warehouse missing its documents."""
+
+
 def _worker(tasks, results, parts_dir: Path, studies_per_batch: int) -> None:
-    while (task := tasks.get()) is not None:
-        ordinal, document = task
-        for batch in document_batches(document, ordinal, parts_dir, studies_per_batch):
-            results.put(batch)
+    try:
+        while (task := tasks.get()) is not None:
+            ordinal, document = task
+            for batch in document_batches(document, ordinal, parts_dir, studies_per_batch):
+                results.put(batch)
+    except BaseException:  # noqa: BLE001 - reported to the writer, which fails the build
+        results.put(WorkerFailed(traceback.format_exc()))
+        return
     results.put(None)
 
 
@@ -378,7 +388,15 @@ def _parallel_batches(documents: list[RawDocument], parts_dir: Path, n_workers: 
     try:
         running = n_workers
         while running:
-            batch = results.get()
+            try:
+                batch = results.get(timeout=5)
+            except queue.Empty:
+                # A worker killed outright (out of memory) sends nothing: notice it instead of waiting forever.
+                if any(w.exitcode not in (None, 0) for w in workers):
+                    raise WorkerFailed("a worker process died: " + ", ".join(str(w.exitcode) for w in workers)) from None
+                continue
+            if isinstance(batch, WorkerFailed):
+                raise batch
             if batch is None:
                 running -= 1
             else:
@@ -514,11 +532,13 @@ def load_incremental(
     errors: list[tuple] = []
     forms = {path: form for path, form in previous_forms.items() if path in present}
     records: list[tuple] = []
+    # A rewritten bulk file holds mostly records already loaded: keep only the new versions.
+    loaded_versions = {row[0] for row in con.execute("select record_hash from previous_current").fetchall()}
     kept: dict[tuple[str, int], dict] = {}
     for document in to_read:
         for version, study in _versions(document, errors, forms):
             records.append(version.row())
-            if len(kept) < KEPT_CHANGED_STUDIES:
+            if version.record_hash not in loaded_versions and len(kept) < KEPT_CHANGED_STUDIES:
                 kept[(version.document_path, version.record_index)] = study
             if len(records) >= studies_per_batch:
                 _write_rows(con, schema.STUDY_RECORDS, records)
