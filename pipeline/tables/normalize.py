@@ -332,23 +332,32 @@ def _fill_source(
     return n
 
 
-def _chunk_levels(chunk: list[dict]) -> Callable[[tuple[str, ...]], list]:
+class _ChunkLevels:
     """For a chunk of studies: the values at a dotted path, one per study (None where a key is
-    missing or the way is not an object), each level gathered once per chunk."""
-    values: dict[tuple[str, ...], list] = {(): chunk}
-    objects: dict[tuple[str, ...], list] = {(): chunk}
+    missing or the way is not an object), each level gathered once per chunk.
 
-    def level(keys: tuple[str, ...]) -> list:
-        found = values.get(keys)
+    A class, not a recursive closure: a closure that calls itself sits in a reference cycle, which
+    would keep every chunk alive until the cyclic collector runs (the loader pauses it).
+    """
+
+    __slots__ = ("values", "objects")
+
+    def __init__(self, chunk: list[dict]) -> None:
+        self.values: dict[tuple[str, ...], list] = {(): chunk}
+        self.objects: dict[tuple[str, ...], list] = {(): chunk}
+
+    def __call__(self, keys: tuple[str, ...]) -> list:
+        found = self.values.get(keys)
         if found is None:
             parent = keys[:-1]
-            parent_objects = objects.get(parent)
+            parent_objects = self.objects.get(parent)
             if parent_objects is None:
-                parent_objects = objects[parent] = _objects(level(parent))
-            found = values[keys] = _gather(parent_objects, keys[-1])
+                parent_objects = self.objects[parent] = _objects(self(parent))
+            found = self.values[keys] = _gather(parent_objects, keys[-1])
         return found
 
-    return level
+
+_chunk_levels = _ChunkLevels
 
 
 def _running(ordinals: list[int]) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,8 +144,13 @@ def build(
     return result
 
 
+# DuckDB otherwise takes up to 80% of RAM for the bulk insert; the build must fit a laptop
+# beside its worker processes, and spills to disk past this instead.
+DUCKDB_MEMORY_LIMIT = os.environ.get("TRIALS_DUCKDB_MEMORY_LIMIT", "1GB")
+
+
 def _build_into(staging, raw_dir, documents, sources, current_schema, published, files, advance, on_total_bytes, stage) -> BuildResult:
-    with duckdb.connect(str(staging)) as con:
+    with duckdb.connect(str(staging), config={"memory_limit": DUCKDB_MEMORY_LIMIT}) as con:
         if published is not None:
             to_read = [d for d in documents if d.relative_path not in published.documents
                        or published.documents[d.relative_path].content_hash != d.content_hash]
