@@ -228,7 +228,7 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
     for n_workers in (1, 2):
         built[n_workers] = tmp_path / f"w{n_workers}.duckdb"
         with duckdb.connect(str(built[n_workers])) as con:
-            summary = load_full(con, raw, documents, tmp_path / f"parts{n_workers}", studies_per_batch=25, n_workers=n_workers)
+            summary = load_full(con, raw, documents, tmp_path / f"parts{n_workers}", studies_per_batch=25, n_workers=n_workers, group_bytes=1)
         assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (240, 51, 1)
     assert table_differences(built[1], built[2], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
     assert query(built[2], f"select overall_status from studies where nct_id = '{STUDIES[110]['protocolSection']['identificationModule']['nctId']}'") == [

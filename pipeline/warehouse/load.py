@@ -42,6 +42,8 @@ HASH_CHUNK_BYTES = 1 << 20
 # An incremental build keeps the changed studies it reads in memory up to this many; past it,
 # it reads their documents a second time rather than hold a whole changed bulk file.
 KEPT_CHANGED_STUDIES = 20_000
+# Documents read as one unit of work: small files share batches (and Parquet parts).
+GROUP_BYTES = 16 * 1024 * 1024
 # Worker processes pay a start-up cost (~0.5 s to import polars); below this much input they lose.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
@@ -309,24 +311,24 @@ class Batch:
     """
 
     batch_id: str  # sorts in document order, then batch order
-    document_path: str
     candidates: dict[str, tuple] = field(default_factory=dict)
     errors: list[tuple] = field(default_factory=list)
-    finished_form: str | None = None  # set on a document's last batch
-    finished_bytes: int = 0
+    finished: list[tuple[str, str, int]] = field(default_factory=list)  # (path, form, bytes) of documents read to the end
 
 
 def document_batches(
-    document: RawDocument, document_ordinal: int, parts_dir: Path, studies_per_batch: int = STUDIES_PER_BATCH
+    group: list[tuple[int, RawDocument]], parts_dir: Path, studies_per_batch: int = STUDIES_PER_BATCH
 ) -> Iterator[Batch]:
-    """Read one document, normalize its studies a batch at a time and write each batch's rows as
-    Parquet parts (the workers' job)."""
+    """Read a group of documents, normalize their studies a batch at a time and write each batch's
+    rows as Parquet parts (the workers' job). A batch spans documents, so a folder of one-study
+    files makes as few parts as one big file."""
     forms: dict[str, str] = {}
     errors: list[tuple] = []
     records: list[tuple] = []
     studies: dict[str, dict] = {}
+    first_ordinal = group[0][0]
     sequence = 0
-    batch = Batch(f"{document_ordinal:07d}-{sequence:06d}", document.relative_path)
+    batch = Batch(f"{first_ordinal:07d}-{sequence:06d}")
 
     def finish(current: Batch) -> Batch:
         frames = normalize([studies[nct_id] for nct_id in current.candidates])
@@ -339,18 +341,33 @@ def document_batches(
         errors.clear(), records.clear(), studies.clear()
         return current
 
-    for version, study in _versions(document, errors, forms):
-        records.append(version.row())
-        best = batch.candidates.get(version.nct_id)
-        if best is None or version.precedence > best:
-            batch.candidates[version.nct_id] = version.precedence
-            studies[version.nct_id] = study
-        if len(batch.candidates) >= studies_per_batch:
-            yield finish(batch)
-            sequence += 1
-            batch = Batch(f"{document_ordinal:07d}-{sequence:06d}", document.relative_path)
-    batch.finished_form, batch.finished_bytes = forms[document.relative_path], document.size_bytes
+    for _, document in group:
+        for version, study in _versions(document, errors, forms):
+            records.append(version.row())
+            best = batch.candidates.get(version.nct_id)
+            if best is None or version.precedence > best:
+                batch.candidates[version.nct_id] = version.precedence
+                studies[version.nct_id] = study
+            if len(batch.candidates) >= studies_per_batch:
+                yield finish(batch)
+                sequence += 1
+                batch = Batch(f"{first_ordinal:07d}-{sequence:06d}")
+        batch.finished.append((document.relative_path, forms[document.relative_path], document.size_bytes))
     yield finish(batch)
+
+
+def document_groups(documents: list[RawDocument], group_bytes: int = GROUP_BYTES) -> list[list[tuple[int, RawDocument]]]:
+    """Consecutive documents gathered into units of work of about `group_bytes`; a big document
+    is a group of its own."""
+    groups: list[list[tuple[int, RawDocument]]] = []
+    size = group_bytes
+    for ordinal, document in enumerate(documents):
+        if size + document.size_bytes > group_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append((ordinal, document))
+        size += document.size_bytes
+    return groups
 
 
 @contextmanager
@@ -373,9 +390,8 @@ class WorkerFailed(RuntimeError):
 def _worker(tasks, results, parts_dir: Path, studies_per_batch: int) -> None:
     gc.disable()  # see collector_paused; the worker exits when done
     try:
-        while (task := tasks.get()) is not None:
-            ordinal, document = task
-            for batch in document_batches(document, ordinal, parts_dir, studies_per_batch):
+        while (group := tasks.get()) is not None:
+            for batch in document_batches(group, parts_dir, studies_per_batch):
                 results.put(batch)
     except BaseException:  # noqa: BLE001 - reported to the writer, which fails the build
         results.put(WorkerFailed(traceback.format_exc()))
@@ -383,7 +399,7 @@ def _worker(tasks, results, parts_dir: Path, studies_per_batch: int) -> None:
     results.put(None)
 
 
-def _parallel_batches(documents: list[RawDocument], parts_dir: Path, n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
+def _parallel_batches(groups: list[list[tuple[int, RawDocument]]], parts_dir: Path, n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
     """Batches from worker processes, each taking the next unread document; in no fixed order,
     which the writer does not need: precedence, not arrival, decides which record wins."""
     # spawn, not fork: forking a process whose polars and DuckDB thread pools are running can deadlock.
@@ -391,8 +407,8 @@ def _parallel_batches(documents: list[RawDocument], parts_dir: Path, n_workers: 
     tasks = context.Queue()
     results = context.Queue()
     # Largest first, so no big document is left running alone at the end.
-    for ordinal, document in sorted(enumerate(documents), key=lambda task: -task[1].size_bytes):
-        tasks.put((ordinal, document))
+    for group in sorted(groups, key=lambda g: -sum(d.size_bytes for _, d in g)):
+        tasks.put(group)
     for _ in range(n_workers):
         tasks.put(None)
     workers = [
@@ -425,12 +441,12 @@ def _parallel_batches(documents: list[RawDocument], parts_dir: Path, n_workers: 
                 worker.kill()
 
 
-def worker_count(documents: list[RawDocument]) -> int:
+def worker_count(documents: list[RawDocument], n_groups: int) -> int:
     """Worker processes for a full build: one per core, when there is enough input to pay for them."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if len(documents) < 2 or sum(d.size_bytes for d in documents) < PARALLEL_MIN_BYTES:
         return 1
-    return max(1, min(cores, len(documents), int(os.environ.get("TRIALS_WORKERS", cores))))
+    return max(1, min(cores, n_groups, int(os.environ.get("TRIALS_WORKERS", cores))))
 
 
 def load_full(
@@ -441,6 +457,7 @@ def load_full(
     advance: ProgressCallback = lambda n_bytes: None,
     studies_per_batch: int = STUDIES_PER_BATCH,
     n_workers: int | None = None,
+    group_bytes: int = GROUP_BYTES,
 ) -> LoadSummary:
     """Create every study and provenance table and fill it from all the documents.
 
@@ -452,15 +469,12 @@ def load_full(
     create_views(con)
     for table in (*schema.STUDY_TABLES, schema.STUDY_RECORDS):
         (parts_dir / table.name).mkdir(parents=True, exist_ok=True)
-    n_workers = worker_count(documents) if n_workers is None else n_workers
+    groups = document_groups(documents, group_bytes)
+    n_workers = worker_count(documents, len(groups)) if n_workers is None else n_workers
     if n_workers > 1:
-        batches = _parallel_batches(documents, parts_dir, n_workers, studies_per_batch)
+        batches = _parallel_batches(groups, parts_dir, n_workers, studies_per_batch)
     else:
-        batches = (
-            batch
-            for ordinal, document in enumerate(documents)
-            for batch in document_batches(document, ordinal, parts_dir, studies_per_batch)
-        )
+        batches = (batch for group in groups for batch in document_batches(group, parts_dir, studies_per_batch))
     started = time.perf_counter()
     winners: dict[str, tuple[tuple, str]] = {}
     forms: dict[str, str] = {}
@@ -472,9 +486,9 @@ def load_full(
                 if previous is None or precedence > previous[0]:
                     winners[nct_id] = (precedence, batch.batch_id)
             errors += batch.errors
-            if batch.finished_form is not None:
-                forms[batch.document_path] = batch.finished_form
-                advance(batch.finished_bytes)
+            for path, form, n_bytes in batch.finished:
+                forms[path] = form
+                advance(n_bytes)
     read_done = time.perf_counter()
     _insert_winning_parts(con, parts_dir, {nct_id: batch_id for nct_id, (_, batch_id) in winners.items()})
     insert_done = time.perf_counter()
