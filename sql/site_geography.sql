@@ -27,8 +27,10 @@ site_geography as (
         count(distinct nct_id) as n_studies,
         count(*) as n_sites,
         count(*) filter (where site_status = 'RECRUITING') as n_recruiting_sites,
-        avg(latitude) as latitude,
-        avg(longitude) as longitude
+        -- Summed as exact decimals: a float sum depends on row order, and a rebuild must
+        -- give the same coordinates as an incremental build.
+        avg(latitude::decimal(11, 7))::double as latitude,
+        avg(longitude::decimal(11, 7))::double as longitude
     from site_rows
     group by country, state, city
 )
