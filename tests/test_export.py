@@ -3,7 +3,6 @@ and the manifest must agree with the warehouse it was written from."""
 from __future__ import annotations
 
 import json
-import os
 import runpy
 from pathlib import Path
 

@@ -3,7 +3,6 @@ rebuild of the same folder gives, rewrites only what changed, and records every 
 from __future__ import annotations
 
 import copy
-import json
 import os
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from pipeline.documents import read_document
 from pipeline.documents.model import StudyRecord
 from pipeline.tables import schema
 from pipeline.warehouse.build import build
-from pipeline.warehouse.files import WarehouseFiles
 from pipeline.warehouse.load import LOADED_TABLES
 from pipeline.warehouse.models import discover_models
 
