@@ -212,23 +212,77 @@ def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(folder: Path, tmp_pa
     assert build(folder, warehouse).kind == "full"
 
 
-def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
+@pytest.mark.parametrize("n_workers, studies_per_round", [(2, 10**9), (1, 1), (2, 25)])
+def test_worker_processes_and_insert_rounds_load_exactly_what_one_process_loads_at_once(
+    tmp_path: Path, n_workers: int, studies_per_round: int
+):
     from pipeline.warehouse.load import inventory, load_full
 
     raw = tmp_path / "raw"
-    # Duplicates across documents, so the writer must settle precedence between workers' batches.
+    # Duplicates across documents, so the writer must settle precedence between workers' batches;
+    # with small rounds, the older copies in a.ndjson are inserted before b.ndjson overtakes them.
     write_ndjson(raw / "a.ndjson", STUDIES[:120])
     write_ndjson(raw / "b.ndjson", [changed(s) for s in STUDIES[100:180]])
     write_ndjson(raw / "c.ndjson", STUDIES[150:240] + [STUDIES[0]])
     (raw / "d.json").write_text("{not json")
     documents = inventory(raw)
     built = {}
-    for n_workers in (1, 2):
-        built[n_workers] = tmp_path / f"w{n_workers}.duckdb"
-        with duckdb.connect(str(built[n_workers])) as con:
-            summary = load_full(con, raw, documents, tmp_path / f"parts{n_workers}", studies_per_batch=25, n_workers=n_workers, group_bytes=1)
+    for name, workers, per_round in (("reference", 1, 10**9), ("variant", n_workers, studies_per_round)):
+        built[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(built[name])) as con:
+            summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=25, n_workers=workers,
+                                group_bytes=1, studies_per_round=per_round)
         assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (240, 51, 1)
-    assert table_differences(built[1], built[2], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
-    assert query(built[2], f"select overall_status from studies where nct_id = '{STUDIES[110]['protocolSection']['identificationModule']['nctId']}'") == [
+    assert table_differences(built["reference"], built["variant"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
+    assert query(built["variant"], f"select overall_status from studies where nct_id = '{STUDIES[110]['protocolSection']['identificationModule']['nctId']}'") == [
         (changed(STUDIES[110])["protocolSection"]["statusModule"]["overallStatus"],)
+    ]
+    assert query(built["variant"], "select count(*), count(distinct nct_id) from studies") == [(240, 240)]
+
+
+def write_zip(path: Path, members: list[tuple[str, bytes]]) -> None:
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            if name.endswith("/"):
+                archive.writestr(zipfile.ZipInfo(name), b"")
+            else:
+                archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int):
+    from pipeline.warehouse.load import document_groups, inventory, load_full
+
+    raw = tmp_path / "raw"
+    members = [(f"{s['protocolSection']['identificationModule']['nctId']}.json", orjson.dumps(s)) for s in STUDIES[:150]]
+    # Later members hold a newer copy of an early study and a same-dated copy of another (the
+    # later record wins the tie), a list of two studies, a broken member and a folder entry.
+    members[100:100] = [("sub/", b""), ("broken.json", b"{nope"), ("pair.json", orjson.dumps([STUDIES[150], STUDIES[151]]))]
+    members += [("newer.json", orjson.dumps(changed(STUDIES[3]))), ("again.json", orjson.dumps(STUDIES[7]))]
+    write_zip(raw / "ctg-studies.json.zip", members)
+    write_ndjson(raw / "later.ndjson", STUDIES[140:160])
+    documents = inventory(raw)
+
+    ranges = [part for group in document_groups(documents, group_bytes=20_000) for part in group if part.members]
+    assert len(ranges) > 4 and ranges[0].members[0] == 0 and ranges[-1].members[1] == len(members) - 1  # the folder entry is no member
+    assert [p.members[0] for p in ranges[1:]] == [p.members[1] for p in ranges[:-1]]
+    assert sum(p.size_bytes for p in ranges) == documents[0].size_bytes
+
+    built = {}
+    for name, group_bytes, workers in (("whole", 10**12, 1), ("ranges", 20_000, n_workers)):
+        built[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(built[name])) as con:
+            summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
+                                group_bytes=group_bytes, studies_per_round=1)
+        assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (160, 14, 1)
+    assert table_differences(built["whole"], built["ranges"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
+    nct = STUDIES[7]["protocolSection"]["identificationModule"]["nctId"]
+    assert query(built["ranges"], f"select record_index, position, is_current from study_records where nct_id = '{nct}' order by 1") == [
+        (7, f"member {nct}.json", False), (154, "member again.json", True),
+    ]
+    assert query(built["ranges"], "select position, reason from ingest_errors") == [
+        ("member broken.json, line 1, column 2 (byte 1)", "malformed JSON: unexpected character, expected a string key"),
     ]

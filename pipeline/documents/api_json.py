@@ -125,15 +125,41 @@ def join_position(outer: str, inner: str) -> str:
 def read_zip(archive: str | Path | IO[bytes]) -> Iterator[ReadItem]:
     """Every study in a zip of JSON files, reading each member as a stream, never extracting."""
     try:
-        zip_file = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        members = ZipMembers(archive)
+    except ZIP_ARCHIVE_FAILURES as error:
         yield ReadError("", f"unreadable zip archive: {error}", "")
         return
-    with zip_file:
-        for member in zip_file.infolist():
-            if member.is_dir():
-                continue
-            yield from _read_member(zip_file, member)
+    with members:
+        yield from members.read()
+
+
+ZIP_ARCHIVE_FAILURES = (zipfile.BadZipFile, OSError, EOFError)
+
+
+class ZipMembers:
+    """The file members of an open zip archive, readable a range at a time, so that the bulk
+    download (one archive of every study) can be shared out among processes."""
+
+    def __init__(self, archive: str | Path | IO[bytes]) -> None:
+        self.zip_file = zipfile.ZipFile(archive)
+        self.members = [m for m in self.zip_file.infolist() if not m.is_dir()]
+
+    def __enter__(self) -> "ZipMembers":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.zip_file.close()
+
+    def compressed_sizes(self) -> list[int]:
+        return [m.compress_size for m in self.members]
+
+    def read(self, start: int = 0, stop: int | None = None) -> Iterator[ReadItem]:
+        """The items of members ``start`` to ``stop`` (exclusive), in archive order."""
+        for member in self.members[start:stop]:
+            yield from _read_member(self.zip_file, member)
 
 
 def _read_member(zip_file: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator[ReadItem]:

@@ -48,6 +48,7 @@ _STUDY_PAGE_NCT_LINE = re.compile(r"NCT ID:[ \t]*NCT\d{8}")
 _STUDY_PAGE_HEADING_PAIR = re.compile(
     r"^Basic Information[ \t]*\r?\n(?:[ \t]*\r?\n)*Get a concise snapshot", re.MULTILINE
 )
+_STUDY_PAGE_NCT_BYTES = b"NCT ID:"
 # A page's title may wrap over a few lines before the NCT ID line.
 _STUDY_PAGE_OPENING_LINES = 8
 
@@ -65,6 +66,10 @@ def sniff_form(head: bytes) -> str:
     first_content = _FIRST_CONTENT_BYTE.search(head, body_start)
     if first_content is None:
         return EMPTY
+    if head[first_content.start()] in b"{[" and _STUDY_PAGE_NCT_BYTES not in head[body_start:HEAD_BYTES]:
+        # Neither text form can open with a bracket unless a study page's "NCT ID:" line follows
+        # its title: JSON, found without decoding the head (a zip member is a whole study).
+        return JSON
     # A multibyte character may be cut at the end of the head; decoding errors are
     # judged later, on the whole document.
     text = head[body_start:HEAD_BYTES].decode("utf-8", errors="replace")

@@ -65,6 +65,7 @@ class BuildResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     built_at: dt.datetime | None = None
     reason: str = ""
+    sources_hash: str = ""
 
 
 @dataclass
@@ -121,25 +122,24 @@ def build(
         if published is not None and published.schema_hash != current_schema:
             log.info("the code changed since the published build; building in full")
             published = None
-        documents = inventory(raw_dir, published.documents if published else None)
-        sources = sources_hash(documents)
+        # A full build needs no hashes to decide what to read: its workers hash what they read.
+        documents = inventory(raw_dir, published.documents if published else None, hash_files=published is not None)
         stage("inventory")
-        if published is not None and published.sources_hash == sources:
-            warehouse_files.record_check(files, sources)
+        if published is not None and published.sources_hash == sources_hash(documents):
+            warehouse_files.record_check(files, published.sources_hash)
             return BuildResult("up_to_date", files.published, stage_seconds=stages, built_at=published.built_at,
                                reason="no document was added, changed or removed since the published build")
 
         staging = warehouse_files.start_staging(files, from_published=published is not None)
         stage("copy")
         try:
-            result = _build_into(staging, raw_dir, documents, sources, current_schema, published, files,
-                                 advance, on_total_bytes, stage)
+            result = _build_into(staging, raw_dir, documents, current_schema, published, files, advance, on_total_bytes, stage)
             warehouse_files.publish(files, staging)
         except BaseException:
             warehouse_files.discard_staging(staging)
             raise
         stage("publish")
-        warehouse_files.record_check(files, sources)
+        warehouse_files.record_check(files, result.sources_hash)
     result.stage_seconds = stages
     return result
 
@@ -149,7 +149,7 @@ def build(
 DUCKDB_MEMORY_LIMIT = os.environ.get("TRIALS_DUCKDB_MEMORY_LIMIT", "1GB")
 
 
-def _build_into(staging, raw_dir, documents, sources, current_schema, published, files, advance, on_total_bytes, stage) -> BuildResult:
+def _build_into(staging, raw_dir, documents, current_schema, published, files, advance, on_total_bytes, stage) -> BuildResult:
     with duckdb.connect(str(staging), config={"memory_limit": DUCKDB_MEMORY_LIMIT}) as con:
         if published is not None:
             to_read = [d for d in documents if d.relative_path not in published.documents
@@ -160,6 +160,7 @@ def _build_into(staging, raw_dir, documents, sources, current_schema, published,
             on_total_bytes(sum(d.size_bytes for d in documents))
             summary = load_full(con, raw_dir, documents, warehouse_files.parts_folder(staging), advance)
         stage("load", {f"load/{name}": seconds for name, seconds in summary.stage_seconds.items()})
+        sources = sources_hash(summary.documents)
         built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         n_new_versions = record_versions(con, files.history, built_at)
         stage("history")
@@ -173,4 +174,4 @@ def _build_into(staging, raw_dir, documents, sources, current_schema, published,
         )
         con.execute("checkpoint")
         stage("checkpoint")
-    return BuildResult(summary.kind, files.published, summary, n_new_versions, model_rows, built_at=built_at)
+    return BuildResult(summary.kind, files.published, summary, n_new_versions, model_rows, built_at=built_at, sources_hash=sources)

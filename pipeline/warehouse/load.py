@@ -20,15 +20,17 @@ import os
 import queue
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import orjson
 import polars as pl
 
-from pipeline.documents import read_document
+from pipeline.documents import detect, read_document
+from pipeline.documents.api_json import ZIP_ARCHIVE_FAILURES, ZipMembers
 from pipeline.documents.model import DocumentReading, ReadError, ReadItem, StudyRecord
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize, table_schema
@@ -38,6 +40,8 @@ from pipeline.warehouse.queries import scalar
 log = logging.getLogger(__name__)
 
 STUDIES_PER_BATCH = 2000
+# The full build inserts Parquet parts into DuckDB in rounds of about this many studies.
+STUDIES_PER_INSERT_ROUND = 50000
 HASH_CHUNK_BYTES = 1 << 20
 # An incremental build keeps the changed studies it reads in memory up to this many; past it,
 # it reads their documents a second time rather than hold a whole changed bulk file.
@@ -64,6 +68,11 @@ class RawDocument:
     content_hash: str
 
 
+def cpu_count() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -72,16 +81,21 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def inventory(raw_dir: Path, known: dict[str, RawDocument] | None = None) -> list[RawDocument]:
+def _with_hashes(documents: list[RawDocument]) -> list[RawDocument]:
+    return [d if d.content_hash else replace(d, content_hash=_sha256(d.path)) for d in documents]
+
+
+def inventory(raw_dir: Path, known: dict[str, RawDocument] | None = None, hash_files: bool = True) -> list[RawDocument]:
     """Every document under the raw folder, in the order they are read (sorted relative path).
 
     Hidden files (.gitkeep, editors' swap files, downloads still being written) are not documents.
     A file whose size and modification time match `known` keeps its known hash, as git does; any
-    other file is hashed, so a touched but unchanged file still counts as unchanged.
+    other file is hashed, so a touched but unchanged file still counts as unchanged. Without
+    `hash_files` the hash is left empty, for a full build to fill in while it reads.
     """
     raw_dir = Path(raw_dir)
     known = known or {}
-    documents = []
+    found = []
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(raw_dir)
         if any(part.startswith(".") for part in relative.parts):
@@ -91,11 +105,17 @@ def inventory(raw_dir: Path, known: dict[str, RawDocument] | None = None) -> lis
         relative_path = relative.as_posix()
         previous = known.get(relative_path)
         if previous is not None and previous.size_bytes == stat.st_size and previous.modified_at == modified_at:
-            content_hash = previous.content_hash
+            found.append((path, relative_path, stat.st_size, modified_at, previous.content_hash))
         else:
-            content_hash = _sha256(path)
-        documents.append(RawDocument(path, relative_path, stat.st_size, modified_at, content_hash))
-    return documents
+            found.append((path, relative_path, stat.st_size, modified_at, None))
+    unhashed = [path for path, *_, digest in found if digest is None] if hash_files else []
+    # hashlib releases the GIL over large buffers, so threads hash files on every core.
+    with ThreadPoolExecutor(max_workers=max(1, min(cpu_count(), len(unhashed)))) as pool:
+        digests = dict(zip(unhashed, pool.map(_sha256, unhashed)))
+    return [
+        RawDocument(path, relative_path, size, modified_at, digest or digests.get(path, ""))
+        for path, relative_path, size, modified_at, digest in found
+    ]
 
 
 def sources_hash(documents: Iterable[RawDocument]) -> str:
@@ -145,27 +165,42 @@ class RecordVersion:
     position: str
     last_update_post_date: str
     record_hash: str
+    # Which range of its document's members the record was read in, when a big zip is shared out
+    # among workers; record_index then counts from the range's start (see DocumentPart).
+    part: int = 0
 
     @property
-    def precedence(self) -> tuple[str, str, int]:
-        return (_update_key(self.last_update_post_date), self.document_path, self.record_index)
+    def precedence(self) -> tuple[str, str, int, int]:
+        return (_update_key(self.last_update_post_date), self.document_path, self.part, self.record_index)
 
     def row(self) -> tuple:
         return (self.nct_id, self.document_path, self.record_index, self.position,
                 self.last_update_post_date or None, self.record_hash, None)
 
 
-def _versions(document: RawDocument, errors: list[tuple], found: dict[str, str]) -> Iterator[tuple[RecordVersion, dict]]:
-    """The document's study records, with their versions; error items go to `errors`."""
-    reading = _read_guarded(document.path)
+def _versions(
+    document: RawDocument, errors: list[tuple], found: dict[str, str], part: DocumentPart | None = None,
+    archives: dict[Path, ZipMembers] | None = None, item_counts: dict[tuple[str, int], int] | None = None,
+) -> Iterator[tuple[RecordVersion, dict]]:
+    """The document's study records (or those of a range of its members), with their versions;
+    error items go to `errors`. `item_counts` gets the number of items (records and errors) of a
+    member range, which the records of the ranges after it count on from."""
+    if part is None or part.members is None:
+        reading = _read_guarded(document.path)
+    else:
+        reading = _read_members_guarded(document.path, part.members, archives if archives is not None else {})
     found[document.relative_path] = reading.form
+    part_number = part.part if part is not None else 0
+    index = -1
     for index, item in enumerate(reading.items):
         if isinstance(item, ReadError):
             errors.append((document.relative_path, item.position, item.reason, item.excerpt))
             continue
         study = item.study
         yield RecordVersion(item.nct_id, document.relative_path, index, item.position,
-                            _last_update_post_date(study), record_hash(study)), study
+                            _last_update_post_date(study), record_hash(study), part_number), study
+    if item_counts is not None and part is not None and part.members is not None:
+        item_counts[(document.relative_path, part_number)] = index + 1
 
 
 def _read_guarded(path: Path) -> DocumentReading:
@@ -189,6 +224,22 @@ def _read_guarded(path: Path) -> DocumentReading:
     return DocumentReading(reading.form, items())
 
 
+def _read_members_guarded(path: Path, members: tuple[int, int], archives: dict[Path, ZipMembers]) -> DocumentReading:
+    """A range of a zip's members, read through an archive kept open in `archives` (opening a
+    bulk archive reads its whole directory); a failure becomes an error row, as in _read_guarded."""
+
+    def items() -> Iterator[ReadItem]:
+        try:
+            archive = archives.get(path)
+            if archive is None:
+                archive = archives[path] = ZipMembers(path)
+            yield from archive.read(*members)
+        except Exception as error:  # noqa: BLE001 - one bad document must not stop the batch
+            yield ReadError("", f"could not read the document: {type(error).__name__}: {error}", "")
+
+    return DocumentReading(detect.ZIP, items())
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -205,6 +256,7 @@ class LoadSummary:
     n_unmapped_values: int = 0
     row_counts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    documents: list[RawDocument] = field(default_factory=list)  # the raw folder, every content hash known
 
 
 def _write_rows(con, table: schema.Table, rows: list[tuple]) -> None:
@@ -314,21 +366,44 @@ class Batch:
     candidates: dict[str, tuple] = field(default_factory=dict)
     errors: list[tuple] = field(default_factory=list)
     finished: list[tuple[str, str, int]] = field(default_factory=list)  # (path, form, bytes) of documents read to the end
+    # For a batch of a zip's member range: (document path, part); its study_records rows count
+    # their record_index from the range's start, which the writer shifts once all ranges are read.
+    document_part: tuple[str, int] | None = None
+    part_items: dict[tuple[str, int], int] = field(default_factory=dict)  # items of the member ranges read to the end
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    """A worker's unit of reading: a whole document, or a range of the members of a big zip (the
+    bulk download is one archive, and would otherwise be read by one process)."""
+
+    ordinal: int  # the document's place in reading order
+    document: RawDocument
+    members: tuple[int, int] | None = None  # [start, stop) of the zip's members; None: the whole document
+    part: int = 0  # the range's place in its document
+    size_bytes: int = 0  # its share of the document's bytes, for progress
 
 
 def document_batches(
-    group: list[tuple[int, RawDocument]], parts_dir: Path, studies_per_batch: int = STUDIES_PER_BATCH
+    group: list[DocumentPart], parts_dir: Path, studies_per_batch: int = STUDIES_PER_BATCH,
+    archives: dict[Path, ZipMembers] | None = None,
 ) -> Iterator[Batch]:
-    """Read a group of documents, normalize their studies a batch at a time and write each batch's
-    rows as Parquet parts (the workers' job). A batch spans documents, so a folder of one-study
-    files makes as few parts as one big file."""
+    """Read a group of documents (or one range of a zip's members), normalize their studies a
+    batch at a time and write each batch's rows as Parquet parts (the workers' job). A batch spans
+    documents, so a folder of one-study files makes as few parts as one big file."""
     forms: dict[str, str] = {}
     errors: list[tuple] = []
     records: list[tuple] = []
     studies: dict[str, dict] = {}
-    first_ordinal = group[0][0]
+    item_counts: dict[tuple[str, int], int] = {}
+    first = group[0]
+    document_part = (first.document.relative_path, first.part) if first.members is not None else None
     sequence = 0
-    batch = Batch(f"{first_ordinal:07d}-{sequence:06d}")
+
+    def new_batch() -> Batch:
+        return Batch(f"{first.ordinal:07d}-{first.part:05d}-{sequence:06d}", document_part=document_part)
+
+    batch = new_batch()
 
     def finish(current: Batch) -> Batch:
         frames = normalize([studies[nct_id] for nct_id in current.candidates])
@@ -338,11 +413,13 @@ def document_batches(
                 # Uncompressed: the parts live for seconds, and DuckDB reads them back at once.
                 frame.write_parquet(parts_dir / name / f"{current.batch_id}.parquet", compression="uncompressed")
         current.errors = errors.copy()
-        errors.clear(), records.clear(), studies.clear()
+        current.part_items = item_counts.copy()
+        errors.clear(), records.clear(), studies.clear(), item_counts.clear()
         return current
 
-    for _, document in group:
-        for version, study in _versions(document, errors, forms):
+    for part in group:
+        document = part.document
+        for version, study in _versions(document, errors, forms, part, archives, item_counts):
             records.append(version.row())
             best = batch.candidates.get(version.nct_id)
             if best is None or version.precedence > best:
@@ -351,23 +428,55 @@ def document_batches(
             if len(batch.candidates) >= studies_per_batch:
                 yield finish(batch)
                 sequence += 1
-                batch = Batch(f"{first_ordinal:07d}-{sequence:06d}")
-        batch.finished.append((document.relative_path, forms[document.relative_path], document.size_bytes))
+                batch = new_batch()
+        batch.finished.append((document.relative_path, forms[document.relative_path], part.size_bytes))
     yield finish(batch)
 
 
-def document_groups(documents: list[RawDocument], group_bytes: int = GROUP_BYTES) -> list[list[tuple[int, RawDocument]]]:
+def document_groups(documents: list[RawDocument], group_bytes: int = GROUP_BYTES) -> list[list[DocumentPart]]:
     """Consecutive documents gathered into units of work of about `group_bytes`; a big document
-    is a group of its own."""
-    groups: list[list[tuple[int, RawDocument]]] = []
+    is a group of its own, and a big zip is shared out in ranges of its members."""
+    groups: list[list[DocumentPart]] = []
     size = group_bytes
     for ordinal, document in enumerate(documents):
+        ranges = _zip_member_ranges(document, group_bytes) if document.size_bytes > group_bytes else None
+        if ranges:
+            groups += [[DocumentPart(ordinal, document, members, part, n_bytes)] for part, (members, n_bytes) in enumerate(ranges)]
+            size = group_bytes
+            continue
         if size + document.size_bytes > group_bytes:
             groups.append([])
             size = 0
-        groups[-1].append((ordinal, document))
+        groups[-1].append(DocumentPart(ordinal, document, size_bytes=document.size_bytes))
         size += document.size_bytes
     return groups
+
+
+def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[tuple[tuple[int, int], int]] | None:
+    """For a zip, consecutive ranges of its members of about `group_bytes` compressed, each with
+    its share of the file's bytes; None for anything else, or a zip that does not open (its
+    reading then reports why)."""
+    try:
+        with document.path.open("rb") as file:
+            if detect.sniff_form(file.read(8)) != detect.ZIP:
+                return None
+        with ZipMembers(document.path) as archive:
+            sizes = archive.compressed_sizes()
+    except ZIP_ARCHIVE_FAILURES:
+        return None
+    if len(sizes) < 2:
+        return None
+    ranges: list[tuple[tuple[int, int], int]] = []
+    start = taken = 0
+    for index, size in enumerate(sizes, 1):
+        taken += size
+        if taken >= group_bytes or index == len(sizes):
+            ranges.append(((start, index), taken))
+            start, taken = index, 0
+    # The headers and directory count too, so that progress ends at the file's size.
+    last_members, last_bytes = ranges[-1]
+    ranges[-1] = (last_members, last_bytes + document.size_bytes - sum(n for _, n in ranges))
+    return ranges
 
 
 @contextmanager
@@ -390,16 +499,34 @@ class WorkerFailed(RuntimeError):
 def _worker(tasks, results, parts_dir: Path, studies_per_batch: int) -> None:
     gc.disable()  # see collector_paused; the worker exits when done
     try:
-        while (group := tasks.get()) is not None:
-            for batch in document_batches(group, parts_dir, studies_per_batch):
-                results.put(batch)
+        with open_archives() as archives:
+            while (group := tasks.get()) is not None:
+                for batch in document_batches(group, parts_dir, studies_per_batch, archives):
+                    results.put(batch)
     except BaseException:  # noqa: BLE001 - reported to the writer, which fails the build
         results.put(WorkerFailed(traceback.format_exc()))
         return
     results.put(None)
 
 
-def _parallel_batches(groups: list[list[tuple[int, RawDocument]]], parts_dir: Path, n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
+@contextmanager
+def open_archives() -> Iterator[dict[Path, ZipMembers]]:
+    """Zip archives kept open while a process reads ranges of their members, closed at the end."""
+    archives: dict[Path, ZipMembers] = {}
+    try:
+        yield archives
+    finally:
+        for archive in archives.values():
+            archive.close()
+
+
+def _sequential_batches(groups: list[list[DocumentPart]], parts_dir: Path, studies_per_batch: int) -> Iterator[Batch]:
+    with open_archives() as archives:
+        for group in groups:
+            yield from document_batches(group, parts_dir, studies_per_batch, archives)
+
+
+def _parallel_batches(groups: list[list[DocumentPart]], parts_dir: Path, n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
     """Batches from worker processes, each taking the next unread document; in no fixed order,
     which the writer does not need: precedence, not arrival, decides which record wins."""
     # spawn, not fork: forking a process whose polars and DuckDB thread pools are running can deadlock.
@@ -407,7 +534,7 @@ def _parallel_batches(groups: list[list[tuple[int, RawDocument]]], parts_dir: Pa
     tasks = context.Queue()
     results = context.Queue()
     # Largest first, so no big document is left running alone at the end.
-    for group in sorted(groups, key=lambda g: -sum(d.size_bytes for _, d in g)):
+    for group in sorted(groups, key=lambda g: -sum(p.size_bytes for p in g)):
         tasks.put(group)
     for _ in range(n_workers):
         tasks.put(None)
@@ -443,8 +570,8 @@ def _parallel_batches(groups: list[list[tuple[int, RawDocument]]], parts_dir: Pa
 
 def worker_count(documents: list[RawDocument], n_groups: int) -> int:
     """Worker processes for a full build: one per core, when there is enough input to pay for them."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if len(documents) < 2 or sum(d.size_bytes for d in documents) < PARALLEL_MIN_BYTES:
+    cores = cpu_count()
+    if n_groups < 2 or sum(d.size_bytes for d in documents) < PARALLEL_MIN_BYTES:
         return 1
     return max(1, min(cores, n_groups, int(os.environ.get("TRIALS_WORKERS", cores))))
 
@@ -458,12 +585,15 @@ def load_full(
     studies_per_batch: int = STUDIES_PER_BATCH,
     n_workers: int | None = None,
     group_bytes: int = GROUP_BYTES,
+    studies_per_round: int = STUDIES_PER_INSERT_ROUND,
 ) -> LoadSummary:
     """Create every study and provenance table and fill it from all the documents.
 
     Worker processes read, normalize and write Parquet parts; this process learns from each batch
-    which studies it holds and keeps, per study, the batch with the winning record. At the end
-    DuckDB inserts the winning rows from the parts in one statement per table, on all cores.
+    which studies it holds and keeps, per study, the batch with the winning record. Meanwhile it
+    inserts the parts in rounds, so the insert runs while the workers still parse (a lone insert
+    at the end left a core idle). A study whose winner turns up after its rows went in is
+    rewritten from its winning batch at the end.
     """
     create_tables(con, LOADED_TABLES + (schema.DOCUMENTS,))
     create_views(con)
@@ -474,56 +604,147 @@ def load_full(
     if n_workers > 1:
         batches = _parallel_batches(groups, parts_dir, n_workers, studies_per_batch)
     else:
-        batches = (batch for group in groups for batch in document_batches(group, parts_dir, studies_per_batch))
+        batches = _sequential_batches(groups, parts_dir, studies_per_batch)
     started = time.perf_counter()
+    # A full build's inventory leaves documents unhashed: this thread hashes them while the
+    # workers parse (hashlib releases the GIL), rather than the build reading the folder twice in a row.
+    hasher = ThreadPoolExecutor(max_workers=1)
+    hashing = hasher.submit(_with_hashes, documents)
+    hasher.shutdown(wait=False)
     winners: dict[str, tuple[tuple, str]] = {}
     forms: dict[str, str] = {}
     errors: list[tuple] = []
+    pending: list[Batch] = []
+    inserted: set[str] = set()  # batch ids whose parts are in the tables
+    part_items: dict[tuple[str, int], int] = {}
+    split_batches: list[Batch] = []  # of zip member ranges: their study_records wait for the ranges' offsets
+    overtaken: set[str] = set()  # studies whose rows went in before a newer version was read
+    insert_seconds = 0.0
     with collector_paused():
         for batch in batches:
             for nct_id, precedence in batch.candidates.items():
                 previous = winners.get(nct_id)
                 if previous is None or precedence > previous[0]:
+                    if previous is not None and previous[1] in inserted:
+                        overtaken.add(nct_id)
                     winners[nct_id] = (precedence, batch.batch_id)
             errors += batch.errors
+            part_items.update(batch.part_items)
+            if batch.document_part is not None:
+                split_batches.append(batch)
             for path, form, n_bytes in batch.finished:
                 forms[path] = form
                 advance(n_bytes)
+            pending.append(batch)
+            if sum(len(b.candidates) for b in pending) >= studies_per_round:
+                con.execute("set threads = 1")
+                insert_seconds += _insert_round(con, parts_dir, pending, winners)
+                con.execute("reset threads")
+                inserted.update(b.batch_id for b in pending)
+                pending = []
     read_done = time.perf_counter()
-    _insert_winning_parts(con, parts_dir, {nct_id: batch_id for nct_id, (_, batch_id) in winners.items()})
+    _insert_round(con, parts_dir, pending, winners)
+    _insert_split_records(con, parts_dir, split_batches, part_items)
+    if overtaken:
+        _rewrite_overtaken(con, parts_dir, overtaken, winners)
     insert_done = time.perf_counter()
+    documents = hashing.result()
     _write_rows(con, schema.INGEST_ERRORS, sorted(errors))
     _mark_current(con, only_affected=False)
     _finish_provenance(con, raw_dir, documents, forms)
-    summary = LoadSummary("full", len(documents), len(documents), n_studies_written=len(winners))
+    summary = LoadSummary("full", len(documents), len(documents), n_studies_written=len(winners), documents=documents)
     summary.stage_seconds = {
         f"read_normalize ({n_workers} {'worker' if n_workers == 1 else 'workers'})": read_done - started,
+        "insert_while_reading": insert_seconds,
         "insert": insert_done - read_done,
         "provenance": time.perf_counter() - insert_done,
     }
     return _summarize(con, summary)
 
 
-def _insert_winning_parts(con, parts_dir: Path, winning_batch: dict[str, str]) -> None:
+def _part_files(parts_dir: Path, table: schema.Table, batch_ids: Iterable[str]) -> list[str]:
+    """The batches' Parquet parts of a table (a batch with no rows for it wrote none)."""
+    return [str(path) for batch_id in batch_ids if (path := parts_dir / table.name / f"{batch_id}.parquet").exists()]
+
+
+def _insert_parts(con, table: schema.Table, files: list[str], only_winners: bool) -> None:
+    """Appends the rows of the part files; with `only_winners`, only rows of the studies whose
+    winning batch (in the registered `winning_batches`) is the file's."""
+    if not files:
+        return
+    columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
+    keep = (
+        "where exists (select 1 from winning_batches w where w.nct_id = p.nct_id "
+        "and w.batch_id = parse_filename(p.filename, true))"
+    ) if only_winners else ""
+    listing = "[" + ", ".join(quote_literal(f) for f in files) + "]"
+    con.execute(
+        f"insert into {quote_identifier(table.name)} select {columns} "
+        f"from read_parquet({listing}, filename = true) p {keep}"
+    )
+
+
+def _register_winners(con, nct_ids: Iterable[str], winners: dict[str, tuple[tuple, str]]) -> None:
+    ids = list(nct_ids)
     con.register(
         "winning_batches",
-        pl.DataFrame({"nct_id": list(winning_batch), "batch_id": list(winning_batch.values())},
+        pl.DataFrame({"nct_id": ids, "batch_id": [winners[n][1] for n in ids]},
                      schema={"nct_id": pl.String, "batch_id": pl.String}).to_arrow(),
     )
-    for table in (*schema.STUDY_TABLES, schema.STUDY_RECORDS):
-        pattern = parts_dir / table.name / "*.parquet"
-        if not any((parts_dir / table.name).iterdir()):
-            continue
-        columns = ", ".join(f"p.{quote_identifier(c.name)}" for c in table.columns)
-        # Every record goes to study_records; study tables take only the winning batch's rows.
-        keep = "" if table is schema.STUDY_RECORDS else (
-            "where exists (select 1 from winning_batches w where w.nct_id = p.nct_id "
-            "and w.batch_id = parse_filename(p.filename, true))"
-        )
+
+
+def _insert_round(con, parts_dir: Path, batches: list[Batch], winners: dict[str, tuple[tuple, str]]) -> float:
+    """Inserts the batches' parts: every record into study_records; into the study tables, the
+    rows of each study whose winner, as known now, is in its batch. Gives the seconds taken."""
+    if not batches:
+        return 0.0
+    started = time.perf_counter()
+    # A batch none of whose studies has a winner elsewhere (the usual case) goes in unfiltered.
+    whole = [b.batch_id for b in batches if all(winners[n][1] == b.batch_id for n in b.candidates)]
+    mixed = [b for b in batches if b.batch_id not in set(whole)]
+    _register_winners(con, (n for b in mixed for n in b.candidates), winners)
+    for table in schema.STUDY_TABLES:
+        _insert_parts(con, table, _part_files(parts_dir, table, whole), only_winners=False)
+        _insert_parts(con, table, _part_files(parts_dir, table, (b.batch_id for b in mixed)), only_winners=True)
+    whole_documents = (b.batch_id for b in batches if b.document_part is None)
+    _insert_parts(con, schema.STUDY_RECORDS, _part_files(parts_dir, schema.STUDY_RECORDS, whole_documents), only_winners=False)
+    con.unregister("winning_batches")
+    return time.perf_counter() - started
+
+
+def _insert_split_records(con, parts_dir: Path, batches: list[Batch], part_items: dict[tuple[str, int], int]) -> None:
+    """study_records of zip member ranges, their record_index shifted by the items of the ranges
+    before theirs, so that it counts from the document's start as a reading in one piece does."""
+    if not batches:
+        return
+    offsets: dict[tuple[str, int], int] = {}
+    for path, part in sorted(part_items):
+        offsets[(path, part)] = offsets.get((path, part - 1), 0) + part_items.get((path, part - 1), 0) if part else 0
+    con.register("record_offsets", pl.DataFrame(
+        {"batch_id": [b.batch_id for b in batches], "record_offset": [offsets[b.document_part] for b in batches]},
+        schema={"batch_id": pl.String, "record_offset": pl.Int32},
+    ).to_arrow())
+    columns = ", ".join(
+        "p.record_index + o.record_offset" if c.name == "record_index" else f"p.{quote_identifier(c.name)}"
+        for c in schema.STUDY_RECORDS.columns
+    )
+    files = _part_files(parts_dir, schema.STUDY_RECORDS, (b.batch_id for b in batches))
+    if files:
+        listing = "[" + ", ".join(quote_literal(f) for f in files) + "]"
         con.execute(
-            f"insert into {quote_identifier(table.name)} select {columns} "
-            f"from read_parquet({quote_literal(str(pattern))}, filename = true) p {keep}"
+            f"insert into {quote_identifier(schema.STUDY_RECORDS.name)} select {columns} "
+            f"from read_parquet({listing}, filename = true) p join record_offsets o on o.batch_id = parse_filename(p.filename, true)"
         )
+    con.unregister("record_offsets")
+
+
+def _rewrite_overtaken(con, parts_dir: Path, overtaken: set[str], winners: dict[str, tuple[tuple, str]]) -> None:
+    """Replaces the rows of studies inserted from a batch that a later batch outranked."""
+    _delete_studies(con, overtaken)
+    _register_winners(con, overtaken, winners)
+    batch_ids = sorted({winners[n][1] for n in overtaken})
+    for table in schema.STUDY_TABLES:
+        _insert_parts(con, table, _part_files(parts_dir, table, batch_ids), only_winners=True)
     con.unregister("winning_batches")
 
 
@@ -604,7 +825,7 @@ def load_incremental(
     con.execute("drop table previous_current"), con.execute("drop table affected_studies")
 
     summary = LoadSummary("incremental", len(documents), len(to_read), n_studies_written=len(rewritten),
-                          n_studies_dropped=len(dropped))
+                          n_studies_dropped=len(dropped), documents=documents)
     return _summarize(con, summary)
 
 
