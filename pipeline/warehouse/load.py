@@ -23,6 +23,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -136,7 +137,11 @@ def read_inventory(con, raw_dir: Path) -> dict[str, RawDocument]:
 
 
 def record_hash(study: dict) -> str:
-    return hashlib.blake2b(orjson.dumps(study), digest_size=16).hexdigest()
+    return _canonical_hash(orjson.dumps(study))
+
+
+def _canonical_hash(canonical: bytes) -> str:
+    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 
 def _last_update_post_date(study: dict) -> str:
@@ -181,9 +186,9 @@ class RecordVersion:
 def _versions(
     document: RawDocument, errors: list[tuple], found: dict[str, str], part: DocumentPart | None = None,
     archives: dict[Path, ZipMembers] | None = None, item_counts: dict[tuple[str, int], int] | None = None,
-) -> Iterator[tuple[RecordVersion, dict]]:
-    """The document's study records (or those of a range of its members), with their versions;
-    error items go to `errors`. `item_counts` gets the number of items (records and errors) of a
+) -> Iterator[tuple[RecordVersion, dict, bytes]]:
+    """The document's study records (or those of a range of its members), with their versions and
+    canonical JSON (what the version's hash is of); error items go to `errors`. `item_counts` gets the number of items (records and errors) of a
     member range, which the records of the ranges after it count on from."""
     if part is None or part.members is None:
         reading = _read_guarded(document.path)
@@ -197,8 +202,9 @@ def _versions(
             errors.append((document.relative_path, item.position, item.reason, item.excerpt))
             continue
         study = item.study
+        canonical = orjson.dumps(study)
         yield RecordVersion(item.nct_id, document.relative_path, index, item.position,
-                            _last_update_post_date(study), record_hash(study), part_number), study
+                            _last_update_post_date(study), _canonical_hash(canonical), part_number), study, canonical
     if item_counts is not None and part is not None and part.members is not None:
         item_counts[(document.relative_path, part_number)] = index + 1
 
@@ -419,7 +425,7 @@ def document_batches(
 
     for part in group:
         document = part.document
-        for version, study in _versions(document, errors, forms, part, archives, item_counts):
+        for version, study, _ in _versions(document, errors, forms, part, archives, item_counts):
             records.append(version.row())
             best = batch.candidates.get(version.nct_id)
             if best is None or version.precedence > best:
@@ -433,9 +439,51 @@ def document_batches(
     yield finish(batch)
 
 
-def document_groups(documents: list[RawDocument], group_bytes: int = GROUP_BYTES) -> list[list[DocumentPart]]:
-    """Consecutive documents gathered into units of work of about `group_bytes`; a big document
-    is a group of its own, and a big zip is shared out in ranges of its members."""
+@dataclass
+class ScanBatch:
+    """What a worker tells an incremental build about a batch of records it read: where every
+    record sits and its version, and the canonical JSON of those whose version is not loaded."""
+
+    records: list[tuple] = field(default_factory=list)  # study_records rows
+    new_versions: list[tuple[str, int, bytes]] = field(default_factory=list)  # (document path, record_index, canonical JSON)
+    errors: list[tuple] = field(default_factory=list)
+    finished: list[tuple[str, str, int]] = field(default_factory=list)  # as Batch.finished
+    document_part: tuple[str, int] | None = None  # as Batch.document_part: record_index counts from the range's start
+    part_items: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+def scan_batches(
+    group: list[DocumentPart], archives: dict, loaded_versions: frozenset[str], studies_per_batch: int
+) -> Iterator[ScanBatch]:
+    """Read a group of documents for an incremental build: versions of every record, and the
+    records themselves only where their version is new (a rewritten bulk file is mostly old)."""
+    first = group[0]
+    document_part = (first.document.relative_path, first.part) if first.members is not None else None
+    forms: dict[str, str] = {}
+    errors: list[tuple] = []
+    item_counts: dict[tuple[str, int], int] = {}
+    batch = ScanBatch(document_part=document_part)
+    for part in group:
+        for version, _, canonical in _versions(part.document, errors, forms, part, archives, item_counts):
+            batch.records.append(version.row())
+            if version.record_hash not in loaded_versions:
+                batch.new_versions.append((version.document_path, version.record_index, canonical))
+            if len(batch.records) >= studies_per_batch:
+                yield batch
+                batch = ScanBatch(document_part=document_part)
+        batch.finished.append((part.document.relative_path, forms[part.document.relative_path], part.size_bytes))
+    batch.errors, batch.part_items = errors, item_counts
+    yield batch
+
+
+def _document_batches_in(group: list[DocumentPart], archives: dict, parts_dir: Path, studies_per_batch: int) -> Iterator[Batch]:
+    return document_batches(group, parts_dir, studies_per_batch, archives)
+
+
+def document_groups(documents: list[RawDocument], group_bytes: int | None = None) -> list[list[DocumentPart]]:
+    """Consecutive documents gathered into units of work of about `group_bytes` (GROUP_BYTES); a
+    big document is a group of its own, and a big zip is shared out in ranges of its members."""
+    group_bytes = GROUP_BYTES if group_bytes is None else group_bytes
     groups: list[list[DocumentPart]] = []
     size = group_bytes
     for ordinal, document in enumerate(documents):
@@ -496,12 +544,15 @@ class WorkerFailed(RuntimeError):
     """A worker process failed; the build stops rather than publish a warehouse missing its documents."""
 
 
-def _worker(tasks, results, parts_dir: Path, studies_per_batch: int) -> None:
+BatchMaker = Callable[[list[DocumentPart], dict], Iterator]  # (group, open archives) -> batches
+
+
+def _worker(tasks, results, make_batches: BatchMaker) -> None:
     gc.disable()  # see collector_paused; the worker exits when done
     try:
         with open_archives() as archives:
             while (group := tasks.get()) is not None:
-                for batch in document_batches(group, parts_dir, studies_per_batch, archives):
+                for batch in make_batches(group, archives):
                     results.put(batch)
     except BaseException:  # noqa: BLE001 - reported to the writer, which fails the build
         results.put(WorkerFailed(traceback.format_exc()))
@@ -520,13 +571,17 @@ def open_archives() -> Iterator[dict[Path, ZipMembers]]:
             archive.close()
 
 
-def _sequential_batches(groups: list[list[DocumentPart]], parts_dir: Path, studies_per_batch: int) -> Iterator[Batch]:
+def _batches(groups: list[list[DocumentPart]], n_workers: int, make_batches: BatchMaker) -> Iterator:
+    """The batches `make_batches` makes of every group: from worker processes, or in this one."""
+    if n_workers > 1:
+        yield from _parallel_batches(groups, n_workers, make_batches)
+        return
     with open_archives() as archives:
         for group in groups:
-            yield from document_batches(group, parts_dir, studies_per_batch, archives)
+            yield from make_batches(group, archives)
 
 
-def _parallel_batches(groups: list[list[DocumentPart]], parts_dir: Path, n_workers: int, studies_per_batch: int) -> Iterator[Batch]:
+def _parallel_batches(groups: list[list[DocumentPart]], n_workers: int, make_batches: BatchMaker) -> Iterator:
     """Batches from worker processes, each taking the next unread document; in no fixed order,
     which the writer does not need: precedence, not arrival, decides which record wins."""
     # spawn, not fork: forking a process whose polars and DuckDB thread pools are running can deadlock.
@@ -539,7 +594,7 @@ def _parallel_batches(groups: list[list[DocumentPart]], parts_dir: Path, n_worke
     for _ in range(n_workers):
         tasks.put(None)
     workers = [
-        context.Process(target=_worker, args=(tasks, results, parts_dir, studies_per_batch), daemon=True)
+        context.Process(target=_worker, args=(tasks, results, make_batches), daemon=True)
         for _ in range(n_workers)
     ]
     for worker in workers:
@@ -584,7 +639,7 @@ def load_full(
     advance: ProgressCallback = lambda n_bytes: None,
     studies_per_batch: int = STUDIES_PER_BATCH,
     n_workers: int | None = None,
-    group_bytes: int = GROUP_BYTES,
+    group_bytes: int | None = None,
     studies_per_round: int = STUDIES_PER_INSERT_ROUND,
 ) -> LoadSummary:
     """Create every study and provenance table and fill it from all the documents.
@@ -601,10 +656,7 @@ def load_full(
         (parts_dir / table.name).mkdir(parents=True, exist_ok=True)
     groups = document_groups(documents, group_bytes)
     n_workers = worker_count(documents, len(groups)) if n_workers is None else n_workers
-    if n_workers > 1:
-        batches = _parallel_batches(groups, parts_dir, n_workers, studies_per_batch)
-    else:
-        batches = _sequential_batches(groups, parts_dir, studies_per_batch)
+    batches = _batches(groups, n_workers, partial(_document_batches_in, parts_dir=parts_dir, studies_per_batch=studies_per_batch))
     started = time.perf_counter()
     # A full build's inventory leaves documents unhashed: this thread hashes them while the
     # workers parse (hashlib releases the GIL), rather than the build reading the folder twice in a row.
@@ -712,14 +764,20 @@ def _insert_round(con, parts_dir: Path, batches: list[Batch], winners: dict[str,
     return time.perf_counter() - started
 
 
+def _part_offsets(part_items: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+    """For each member range of a document, the items (records and errors) of the ranges before it."""
+    offsets: dict[tuple[str, int], int] = {}
+    for path, part in sorted(part_items):
+        offsets[(path, part)] = offsets[(path, part - 1)] + part_items[(path, part - 1)] if part else 0
+    return offsets
+
+
 def _insert_split_records(con, parts_dir: Path, batches: list[Batch], part_items: dict[tuple[str, int], int]) -> None:
     """study_records of zip member ranges, their record_index shifted by the items of the ranges
     before theirs, so that it counts from the document's start as a reading in one piece does."""
     if not batches:
         return
-    offsets: dict[tuple[str, int], int] = {}
-    for path, part in sorted(part_items):
-        offsets[(path, part)] = offsets.get((path, part - 1), 0) + part_items.get((path, part - 1), 0) if part else 0
+    offsets = _part_offsets(part_items)
     con.register("record_offsets", pl.DataFrame(
         {"batch_id": [b.batch_id for b in batches], "record_offset": [offsets[b.document_part] for b in batches]},
         schema={"batch_id": pl.String, "record_offset": pl.Int32},
@@ -758,14 +816,16 @@ def load_incremental(
     previous: dict[str, RawDocument],
     previous_forms: dict[str, str],
     advance: ProgressCallback = lambda n_bytes: None,
-    studies_per_batch: int = STUDIES_PER_BATCH,
+    studies_per_batch: int | None = None,
 ) -> LoadSummary:
     """Bring a copy of the previous build up to date with the raw folder.
 
-    Only new and changed documents are read. The records of changed and removed documents leave
-    study_records, the new ones join it, the precedence rule picks each affected study's current
-    record again, and only studies whose current record changed (by hash) are rewritten.
+    Only new and changed documents are read, by worker processes when they are big. The records
+    of changed and removed documents leave study_records, the new ones join it, the precedence
+    rule picks each affected study's current record again, and only studies whose current record
+    changed (by hash) are rewritten.
     """
+    studies_per_batch = STUDIES_PER_BATCH if studies_per_batch is None else studies_per_batch
     to_read = [d for d in documents if previous.get(d.relative_path, None) is None
                or previous[d.relative_path].content_hash != d.content_hash]
     present = {d.relative_path for d in documents}
@@ -783,21 +843,32 @@ def load_incremental(
 
     errors: list[tuple] = []
     forms = {path: form for path, form in previous_forms.items() if path in present}
-    records: list[tuple] = []
     # A rewritten bulk file holds mostly records already loaded: keep only the new versions.
-    loaded_versions = {row[0] for row in con.execute("select record_hash from previous_current").fetchall()}
-    kept: dict[tuple[str, int], dict] = {}
+    loaded_versions = frozenset(row[0] for row in con.execute("select record_hash from previous_current").fetchall())
+    # Up to KEPT_CHANGED_STUDIES new versions, by (document, part, record_index from the part's start).
+    kept_by_part: dict[tuple[str, int, int], bytes] = {}
+    part_items: dict[tuple[str, int], int] = {}
+    # Records of zip member ranges wait here, with their part, until the ranges' offsets are known.
+    con.execute(f"create or replace temp table part_records as select *, 0 as part from {quote_identifier(schema.STUDY_RECORDS.name)} limit 0")
+    groups = document_groups(to_read)
+    make_batches = partial(scan_batches, loaded_versions=loaded_versions, studies_per_batch=studies_per_batch)
     with collector_paused():
-        for document in to_read:
-            for version, study in _versions(document, errors, forms):
-                records.append(version.row())
-                if version.record_hash not in loaded_versions and len(kept) < KEPT_CHANGED_STUDIES:
-                    kept[(version.document_path, version.record_index)] = study
-                if len(records) >= studies_per_batch:
-                    _write_rows(con, schema.STUDY_RECORDS, records)
-                    records.clear()
-            advance(document.size_bytes)
-    _write_rows(con, schema.STUDY_RECORDS, records)
+        for batch in _batches(groups, worker_count(to_read, len(groups)), make_batches):
+            errors += batch.errors
+            part_items.update(batch.part_items)
+            part = batch.document_part[1] if batch.document_part is not None else 0
+            if batch.document_part is not None:
+                _write_part_records(con, batch.records, part)
+            else:
+                _write_rows(con, schema.STUDY_RECORDS, batch.records)
+            for document_path, record_index, canonical in batch.new_versions[: KEPT_CHANGED_STUDIES - len(kept_by_part)]:
+                kept_by_part[(document_path, part, record_index)] = canonical
+            for path, form, n_bytes in batch.finished:
+                forms[path] = form
+                advance(n_bytes)
+    offsets = _part_offsets(part_items)
+    kept = {(path, index + offsets.get((path, part), 0)): canonical for (path, part, index), canonical in kept_by_part.items()}
+    _insert_part_records(con, offsets)
     _write_rows(con, schema.INGEST_ERRORS, errors)
     _register_paths(con, "read_documents", (d.relative_path for d in to_read))
     con.execute(
@@ -829,6 +900,33 @@ def load_incremental(
     return _summarize(con, summary)
 
 
+def _write_part_records(con, rows: list[tuple], part: int) -> None:
+    if rows:
+        frame = pl.DataFrame(rows, schema=table_schema(schema.STUDY_RECORDS), orient="row").with_columns(part=pl.lit(part, pl.Int32))
+        con.register("part_rows", frame.to_arrow())
+        con.execute("insert into part_records select * from part_rows")
+        con.unregister("part_rows")
+
+
+def _insert_part_records(con, offsets: dict[tuple[str, int], int]) -> None:
+    """Moves the records of zip member ranges into study_records, record_index shifted by their
+    range's offset."""
+    con.register("part_offsets", pl.DataFrame(
+        {"document_path": [path for path, _ in offsets], "part": [part for _, part in offsets], "record_offset": list(offsets.values())},
+        schema={"document_path": pl.String, "part": pl.Int32, "record_offset": pl.Int32},
+    ).to_arrow())
+    columns = ", ".join(
+        "r.record_index + o.record_offset" if c.name == "record_index" else f"r.{quote_identifier(c.name)}"
+        for c in schema.STUDY_RECORDS.columns
+    )
+    con.execute(
+        f"insert into {quote_identifier(schema.STUDY_RECORDS.name)} select {columns} "
+        "from part_records r join part_offsets o using (document_path, part)"
+    )
+    con.unregister("part_offsets")
+    con.execute("drop table part_records")
+
+
 def _write_current_records(con, raw_dir: Path, wanted: list[tuple[str, str, int]], kept: dict, studies_per_batch: int) -> None:
     """Write the studies at the given (document, record) places: from memory when the read kept them,
     else by reading their documents again (a study whose newer copy was removed falls back to an
@@ -836,11 +934,11 @@ def _write_current_records(con, raw_dir: Path, wanted: list[tuple[str, str, int]
     batch: list[dict] = []
     missing: dict[str, set[int]] = {}
     for _, document_path, record_index in wanted:
-        study = kept.get((document_path, record_index))
-        if study is None:
+        canonical = kept.get((document_path, record_index))
+        if canonical is None:
             missing.setdefault(document_path, set()).add(record_index)
             continue
-        batch.append(study)
+        batch.append(orjson.loads(canonical))
         if len(batch) >= studies_per_batch:
             _write_studies(con, batch)
             batch = []
