@@ -212,26 +212,22 @@ def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(folder: Path, tmp_pa
     assert build(folder, warehouse).kind == "full"
 
 
-@pytest.mark.parametrize("n_workers, studies_per_round", [(2, 10**9), (1, 1), (2, 25)])
-def test_worker_processes_and_insert_rounds_load_exactly_what_one_process_loads_at_once(
-    tmp_path: Path, n_workers: int, studies_per_round: int
-):
+def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
     from pipeline.warehouse.load import inventory, load_full
 
     raw = tmp_path / "raw"
-    # Duplicates across documents, so the writer must settle precedence between workers' batches;
-    # with small rounds, the older copies in a.ndjson are inserted before b.ndjson overtakes them.
+    # Duplicates across documents, so the writer must settle precedence between workers' batches.
     write_ndjson(raw / "a.ndjson", STUDIES[:120])
     write_ndjson(raw / "b.ndjson", [changed(s) for s in STUDIES[100:180]])
     write_ndjson(raw / "c.ndjson", STUDIES[150:240] + [STUDIES[0]])
     (raw / "d.json").write_text("{not json")
     documents = inventory(raw)
     built = {}
-    for name, workers, per_round in (("reference", 1, 10**9), ("variant", n_workers, studies_per_round)):
+    for name, workers in (("reference", 1), ("variant", 2)):
         built[name] = tmp_path / f"{name}.duckdb"
         with duckdb.connect(str(built[name])) as con:
             summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=25, n_workers=workers,
-                                group_bytes=1, studies_per_round=per_round)
+                                group_bytes=1)
         assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (240, 51, 1)
     assert table_differences(built["reference"], built["variant"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
     assert query(built["variant"], f"select overall_status from studies where nct_id = '{STUDIES[110]['protocolSection']['identificationModule']['nctId']}'") == [
@@ -276,7 +272,7 @@ def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_lo
         built[name] = tmp_path / f"{name}.duckdb"
         with duckdb.connect(str(built[name])) as con:
             summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
-                                group_bytes=group_bytes, studies_per_round=1)
+                                group_bytes=group_bytes)
         assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (160, 14, 1)
     assert table_differences(built["whole"], built["ranges"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
     nct = STUDIES[7]["protocolSection"]["identificationModule"]["nctId"]
@@ -319,3 +315,15 @@ def test_an_incremental_build_of_a_rewritten_zip_read_by_workers_in_member_range
     rebuilt = build(raw, tmp_path / "full" / "w.duckdb", full=True)
     assert table_differences(warehouse, rebuilt.warehouse, REPRODUCIBLE) == {}
     assert query(warehouse, "select max(record_index), count(*) from study_records where document_path = 'ctg-studies.json.zip'") == [(149, 150)]
+
+
+def test_a_member_range_of_an_archive_that_can_no_longer_be_read_is_an_error_row_naming_the_range(tmp_path: Path):
+    from pipeline.warehouse.load import _read_members_guarded
+
+    gone = tmp_path / "replaced.zip"
+    gone.write_bytes(b"not a zip any more")
+    reading = _read_members_guarded(gone, (200, 400), {})
+    assert reading.form == "zip"
+    assert [(e.position, e.reason) for e in reading.items] == [
+        ("members 201 to 400", "could not read the document: BadZipFile: File is not a zip file"),
+    ]
