@@ -66,7 +66,7 @@ def sniff_form(head: bytes) -> str:
     first_content = _FIRST_CONTENT_BYTE.search(head, body_start)
     if first_content is None:
         return EMPTY
-    if head[first_content.start()] in b"{[" and _STUDY_PAGE_NCT_BYTES not in head[body_start:HEAD_BYTES]:
+    if head[first_content.start()] in b"{[" and head.find(_STUDY_PAGE_NCT_BYTES, body_start, HEAD_BYTES) < 0:
         # Neither text form can open with a bracket unless a study page's "NCT ID:" line follows
         # its title: JSON, found without decoding the head (a zip member is a whole study).
         return JSON
