@@ -67,8 +67,9 @@ def sniff_form(head: bytes) -> str:
     if first_content is None:
         return EMPTY
     if head[first_content.start()] in b"{[" and head.find(_STUDY_PAGE_NCT_BYTES, body_start, HEAD_BYTES) < 0:
-        # Neither text form can open with a bracket unless a study page's "NCT ID:" line follows
-        # its title: JSON, found without decoding the head (a zip member is a whole study).
+        # A registry export never opens with a bracket, and a study page only if an "NCT ID:" line
+        # follows its title: this is JSON, found without decoding the head (for a zip member, the
+        # whole study).
         return JSON
     # A multibyte character may be cut at the end of the head; decoding errors are
     # judged later, on the whole document.

@@ -122,7 +122,7 @@ def build(
         if published is not None and published.schema_hash != current_schema:
             log.info("the code changed since the published build; building in full")
             published = None
-        # A full build needs no hashes to decide what to read: its workers hash what they read.
+        # A full build needs no hashes to decide what to read: it hashes the documents while it reads them.
         documents = inventory(raw_dir, published.documents if published else None, hash_files=published is not None)
         stage("inventory")
         if published is not None and published.sources_hash == sources_hash(documents):
