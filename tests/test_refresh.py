@@ -213,7 +213,7 @@ def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(folder: Path, tmp_pa
 
 
 def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
-    from pipeline.warehouse.load import inventory, load_full
+    from pipeline.warehouse.load import PRECEDENCE_SQL, inventory, load_full
 
     raw = tmp_path / "raw"
     # Duplicates across documents, so the writer must settle precedence between workers' batches.
@@ -234,6 +234,11 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
         (changed(STUDIES[110])["protocolSection"]["statusModule"]["overallStatus"],)
     ]
     assert query(built["variant"], "select count(*), count(distinct nct_id) from studies") == [(240, 240)]
+    # The writer's winners are the records the precedence rule in SQL (what incremental builds use) picks.
+    assert query(built["variant"], f"""
+        select count(*) filter (is_current), count(*) filter (is_current <> by_rule) from (
+            select is_current, row_number() over (partition by nct_id order by {PRECEDENCE_SQL}) = 1 as by_rule
+            from study_records)""") == [(240, 0)]
 
 
 def write_zip(path: Path, members: list[tuple[str, bytes]]) -> None:
@@ -250,7 +255,7 @@ def write_zip(path: Path, members: list[tuple[str, bytes]]) -> None:
 
 @pytest.mark.parametrize("n_workers", [1, 2])
 def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int):
-    from pipeline.warehouse.load import document_groups, inventory, load_full
+    from pipeline.warehouse.load import PRECEDENCE_SQL, document_groups, inventory, load_full
 
     raw = tmp_path / "raw"
     members = [(f"{s['protocolSection']['identificationModule']['nctId']}.json", orjson.dumps(s)) for s in STUDIES[:150]]
@@ -279,6 +284,10 @@ def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_lo
     assert query(built["ranges"], f"select record_index, position, is_current from study_records where nct_id = '{nct}' order by 1") == [
         (7, f"member {nct}.json", False), (154, "member again.json", True),
     ]
+    assert query(built["ranges"], f"""
+        select count(*) filter (is_current <> by_rule) from (
+            select is_current, row_number() over (partition by nct_id order by {PRECEDENCE_SQL}) = 1 as by_rule
+            from study_records)""") == [(0,)]
     assert query(built["ranges"], "select position, reason from ingest_errors") == [
         ("member broken.json, line 1, column 2 (byte 1)", "malformed JSON: unexpected character, expected a string key"),
     ]
