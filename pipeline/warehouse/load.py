@@ -182,18 +182,19 @@ class RecordVersion:
 
 
 def _versions(
-    document: RawDocument, errors: list[tuple], found: dict[str, str], part: DocumentPart | None = None,
-    archives: dict[Path, ZipMembers] | None = None, item_counts: dict[tuple[str, int], int] | None = None,
+    part: DocumentPart, errors: list[tuple], found: dict[str, str], archives: dict[Path, ZipMembers],
+    item_counts: dict[tuple[str, int], int],
 ) -> Iterator[tuple[RecordVersion, dict, bytes]]:
-    """The document's study records (or those of a range of its members), with their versions and
-    canonical JSON (what the version's hash is of); error items go to `errors`. `item_counts` gets the number of items (records and errors) of a
-    member range, which the records of the ranges after it count on from."""
-    if part is None or part.members is None:
+    """The study records of a document (or of a range of its members), with their versions and
+    canonical JSON (what the version's hash is of); error items go to `errors`. `item_counts` gets
+    the number of items (records and errors) of a member range, from which the records of the
+    ranges after it count on."""
+    document = part.document
+    if part.members is None:
         reading = _read_guarded(document.path)
     else:
-        reading = _read_members_guarded(document.path, part.members, archives if archives is not None else {})
+        reading = _read_members_guarded(document.path, part.members, archives)
     found[document.relative_path] = reading.form
-    part_number = part.part if part is not None else 0
     index = -1
     for index, item in enumerate(reading.items):
         if isinstance(item, ReadError):
@@ -202,9 +203,9 @@ def _versions(
         study = item.study
         canonical = orjson.dumps(study)
         yield RecordVersion(item.nct_id, document.relative_path, index, item.position,
-                            _last_update_post_date(study), _canonical_hash(canonical), part_number), study, canonical
-    if item_counts is not None and part is not None and part.members is not None:
-        item_counts[(document.relative_path, part_number)] = index + 1
+                            _last_update_post_date(study), _canonical_hash(canonical), part.part), study, canonical
+    if part.range_key is not None:
+        item_counts[part.range_key] = index + 1
 
 
 def _read_guarded(path: Path) -> DocumentReading:
@@ -388,10 +389,14 @@ class DocumentPart:
     part: int = 0  # the range's place in its document
     size_bytes: int = 0  # its share of the document's bytes, for progress
 
+    @property
+    def range_key(self) -> tuple[str, int] | None:
+        """(document path, part) for a range of members; None for a whole document."""
+        return None if self.members is None else (self.document.relative_path, self.part)
+
 
 def document_batches(
-    group: list[DocumentPart], parts_dir: Path, studies_per_batch: int = STUDIES_PER_BATCH,
-    archives: dict[Path, ZipMembers] | None = None,
+    group: list[DocumentPart], archives: dict[Path, ZipMembers], parts_dir: Path, studies_per_batch: int
 ) -> Iterator[Batch]:
     """Read a group of documents (or one range of a zip's members), normalize their studies a
     batch at a time and write each batch's rows as Parquet parts (the workers' job). A batch spans
@@ -402,11 +407,10 @@ def document_batches(
     studies: dict[str, dict] = {}
     item_counts: dict[tuple[str, int], int] = {}
     first = group[0]
-    document_part = (first.document.relative_path, first.part) if first.members is not None else None
     sequence = 0
 
     def new_batch() -> Batch:
-        return Batch(f"{first.ordinal:07d}-{first.part:05d}-{sequence:06d}", document_part=document_part)
+        return Batch(f"{first.ordinal:07d}-{first.part:05d}-{sequence:06d}", document_part=first.range_key)
 
     batch = new_batch()
 
@@ -424,7 +428,7 @@ def document_batches(
 
     for part in group:
         document = part.document
-        for version, study, _ in _versions(document, errors, forms, part, archives, item_counts):
+        for version, study, _ in _versions(part, errors, forms, archives, item_counts):
             records.append(version.row())
             best = batch.candidates.get(version.nct_id)
             if best is None or version.precedence > best:
@@ -456,14 +460,13 @@ def scan_batches(
 ) -> Iterator[ScanBatch]:
     """Read a group of documents for an incremental build: versions of every record, and the
     records themselves only where their version is new (a rewritten bulk file is mostly old)."""
-    first = group[0]
-    document_part = (first.document.relative_path, first.part) if first.members is not None else None
+    document_part = group[0].range_key
     forms: dict[str, str] = {}
     errors: list[tuple] = []
     item_counts: dict[tuple[str, int], int] = {}
     batch = ScanBatch(document_part=document_part)
     for part in group:
-        for version, _, canonical in _versions(part.document, errors, forms, part, archives, item_counts):
+        for version, _, canonical in _versions(part, errors, forms, archives, item_counts):
             batch.records.append(version.row())
             if version.record_hash not in loaded_versions:
                 batch.new_versions.append((version.document_path, version.record_index, canonical))
@@ -473,10 +476,6 @@ def scan_batches(
         batch.finished.append((part.document.relative_path, forms[part.document.relative_path], part.size_bytes))
     batch.errors, batch.part_items = errors, item_counts
     yield batch
-
-
-def _document_batches_in(group: list[DocumentPart], archives: dict, parts_dir: Path, studies_per_batch: int) -> Iterator[Batch]:
-    return document_batches(group, parts_dir, studies_per_batch, archives)
 
 
 def document_groups(documents: list[RawDocument], group_bytes: int | None = None) -> list[list[DocumentPart]]:
@@ -654,7 +653,7 @@ def load_full(
         (parts_dir / table.name).mkdir(parents=True, exist_ok=True)
     groups = document_groups(documents, group_bytes)
     n_workers = worker_count(documents, len(groups)) if n_workers is None else n_workers
-    batches = _batches(groups, n_workers, partial(_document_batches_in, parts_dir=parts_dir, studies_per_batch=studies_per_batch))
+    batches = _batches(groups, n_workers, partial(document_batches, parts_dir=parts_dir, studies_per_batch=studies_per_batch))
     started = time.perf_counter()
     # A full build's inventory leaves documents unhashed: this thread hashes them while the
     # workers parse (hashlib releases the GIL), rather than the build reading the folder twice in a row.
