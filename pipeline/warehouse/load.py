@@ -134,11 +134,8 @@ def read_inventory(con, raw_dir: Path) -> dict[str, RawDocument]:
 # ---------------------------------------------------------------- study records
 
 
-def record_hash(study: dict) -> str:
-    return _canonical_hash(orjson.dumps(study))
-
-
 def _canonical_hash(canonical: bytes) -> str:
+    """A record's version: BLAKE2b-128 of its canonical JSON (orjson's serialization)."""
     return hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 
