@@ -29,6 +29,12 @@ index % 20000 == 13 has a 1.05-3.4 MB detailedDescription.
 Studies are generated in chunks of 1,000, each with its own ``random.Random(seed, chunk)``,
 so the output is byte-identical for a seed whatever the number of worker processes.
 
+``--templates DIR`` takes the templates from another folder of real records instead, in any form
+the pipeline reads (API v2 JSON in any container, registry exports, study pages). With
+``--replicate``, nothing is resampled: study *i* is template *i mod n* exactly as it is, under a new
+NCT id (and new aliases) -- real records replicated to scale, for checking that the ratios
+measured on the synthetic registry hold on records the generator was not tuned on.
+
 Output (``--out DIR``): ``DIR/ndjson/studies-00001.ndjson`` ... (50,000 studies a file) and
 ``DIR/zip/ctg-studies.json.zip`` (one compact ``NCTxxxxxxxx.json`` member per study, like the
 bulk download), the same study bytes in both, and ``DIR/manifest.json``.
@@ -102,12 +108,19 @@ _ID_MULTIPLIER = 2_718_281  # coprime with 8,000,000 = 2^9 * 5^6
 _ALIAS_BASE = 50_000_000    # aliases live above every primary id: 50,000,000 + 8 * index + j
 
 
-def generator_version() -> str:
+def generator_version(template_dir: Path = TEMPLATE_DIR) -> str:
     """Changes whenever this file or the templates change: the cache key of generated data."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    for path in sorted(TEMPLATE_DIR.glob("*.json")):
-        digest.update(f"{path.name}:{path.stat().st_size}".encode())
+    digest.update(str(template_dir.resolve()).encode())
+    for path in template_files(template_dir):
+        digest.update(f"{path.relative_to(template_dir)}:{path.stat().st_size}:{path.stat().st_mtime_ns}".encode())
     return digest.hexdigest()[:12]
+
+
+def template_files(template_dir: Path) -> list[Path]:
+    """The documents of a template folder: every file under it, except notes such as the default
+    folder's SOURCES.md."""
+    return sorted(p for p in template_dir.rglob("*") if p.is_file() and p.suffix.lower() != ".md")
 
 
 def nct_id(index: int, seed: int) -> str:
@@ -130,17 +143,19 @@ def tail_kind(index: int) -> str | None:
 
 
 def load_templates(template_dir: Path = TEMPLATE_DIR) -> list[dict]:
-    """Every distinct real study in the template folder (first occurrence of an NCT id wins)."""
+    """Every distinct real study in the template folder (first occurrence of an NCT id wins),
+    read by the pipeline's own readers, so any form it reads can serve."""
     from pipeline.documents import read_document
     from pipeline.documents.model import StudyRecord
 
     studies: dict[str, dict] = {}
-    for path in sorted(template_dir.glob("*.json")):
+    for path in template_files(template_dir):
         for item in read_document(path).items:
+            # Anything else is a ReadError: a file or record that is not a study is no template.
             if isinstance(item, StudyRecord):
                 studies.setdefault(item.nct_id, item.study)
     if not studies:
-        raise SystemExit(f"no API v2 studies found in {template_dir}")
+        raise SystemExit(f"no studies found in {template_dir}")
     return [studies[k] for k in sorted(studies)]
 
 
@@ -417,15 +432,8 @@ def make_study(corpus: Corpus, rng: random.Random, index: int, seed: int,
         else:
             with_results = rng.random() < corpus.results_fraction
         template = corpus.pick_template(rng, with_results)
-    base = corpus.templates[template]
-    study = dict(base)
-    ps = study["protocolSection"] = dict(base["protocolSection"])
-
-    ident = ps["identificationModule"] = dict(ps["identificationModule"])
-    ident["nctId"] = nct_id(index, seed)
-    if ident.get("nctIdAliases"):
-        ident["nctIdAliases"] = [f"NCT{_ALIAS_BASE + 8 * index + j:08d}" for j in range(min(8, len(ident["nctIdAliases"])))]
-
+    study = renumbered(corpus.templates[template], index, seed)
+    ps = study["protocolSection"]
     _vary_status(study, ps, rng)
 
     # Text: summary and description of one real record, eligibility criteria of another.
@@ -478,6 +486,33 @@ def make_study(corpus: Corpus, rng: random.Random, index: int, seed: int,
     return study
 
 
+def renumbered(template: dict, index: int, seed: int) -> dict:
+    """A shallow copy of a study under the NCT id (and aliases) of study `index`."""
+    study = dict(template)
+    ps = study["protocolSection"] = dict(template["protocolSection"])
+    ident = ps["identificationModule"] = dict(ps["identificationModule"])
+    ident["nctId"] = nct_id(index, seed)
+    if ident.get("nctIdAliases"):
+        ident["nctIdAliases"] = [f"NCT{_ALIAS_BASE + 8 * index + j:08d}" for j in range(min(8, len(ident["nctIdAliases"])))]
+    return study
+
+
+class Replicas:
+    """--replicate: real records as they are, study `index` being template `index` mod n."""
+
+    def __init__(self, templates: list[dict]):
+        self.templates = templates
+        self.calibration = {
+            "mode": "replicate",
+            "templates": len(templates),
+            "templates_with_results": sum(map(_has_results, templates)),
+            "template_mean_bytes": round(sum(len(orjson.dumps(t)) for t in templates) / len(templates)),
+        }
+
+    def study(self, index: int, seed: int) -> dict:
+        return renumbered(self.templates[index % len(self.templates)], index, seed)
+
+
 # --------------------------------------------------------------------------------------------
 # Chunks: the unit of work and of randomness
 
@@ -486,7 +521,7 @@ def chunk_rng(seed: int, chunk: int) -> random.Random:
     return random.Random(f"ctgov-bench:{seed}:{chunk}")
 
 
-def generate_chunk(corpus: Corpus, seed: int, chunk: int, start: int, stop: int, long_tail: bool,
+def generate_chunk(corpus: Corpus | Replicas, seed: int, chunk: int, start: int, stop: int, long_tail: bool,
                    want_ndjson: bool, zip_level: int | None) -> dict:
     """Studies [start, stop) as NDJSON bytes and/or compressed zip members, with their sizes."""
     rng = chunk_rng(seed, chunk)
@@ -496,8 +531,11 @@ def generate_chunk(corpus: Corpus, seed: int, chunk: int, start: int, stop: int,
     with_results = 0
     tails: dict[str, list[str]] = {k: [] for k in TAIL_KINDS}
     for index in range(start, stop):
-        kind = tail_kind(index) if long_tail else None
-        study = make_study(corpus, rng, index, seed, kind=kind)
+        if isinstance(corpus, Replicas):
+            kind, study = None, corpus.study(index, seed)
+        else:
+            kind = tail_kind(index) if long_tail else None
+            study = make_study(corpus, rng, index, seed, kind=kind)
         data = orjson.dumps(study)
         sizes.append(len(data))
         with_results += _has_results(study)
@@ -571,16 +609,21 @@ def _worker_chunk(args: tuple) -> dict:
     return generate_chunk(_WORKER_CORPUS, *args)
 
 
-def build_corpus(target_mean: float = TARGET_MEAN_BYTES, long_tail: bool = True) -> Corpus:
-    corpus = Corpus(load_templates())
+def build_corpus(target_mean: float = TARGET_MEAN_BYTES, long_tail: bool = True, templates: Path = TEMPLATE_DIR,
+                 replicate: bool = False) -> Corpus | Replicas:
+    if replicate:
+        return Replicas(load_templates(templates))
+    corpus = Corpus(load_templates(templates))
     corpus.calibrate(target_mean, long_tail)
     return corpus
 
 
 def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("ndjson",), workers: int = 2,
              per_file: int = NDJSON_STUDIES_PER_FILE, long_tail: bool = True, target_mean: float = TARGET_MEAN_BYTES,
-             zip_level: int = 6, log=print) -> dict:
-    """Generate ``studies`` studies into ``out`` and write ``out/manifest.json``; returns the manifest."""
+             zip_level: int = 6, log=print, templates: Path = TEMPLATE_DIR, replicate: bool = False) -> dict:
+    """Generate ``studies`` studies into ``out`` and write ``out/manifest.json``; returns the manifest.
+    With ``replicate``, the studies are the records of ``templates`` as they are (no long tail, no
+    size calibration: their sizes are the records' own)."""
     global _WORKER_CORPUS
     formats = tuple(dict.fromkeys(formats))
     unknown = set(formats) - {"ndjson", "zip"}
@@ -591,7 +634,8 @@ def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("
     if per_file % CHUNK_STUDIES:
         raise ValueError(f"--per-file must be a multiple of {CHUNK_STUDIES}")
     started = time.perf_counter()
-    corpus = build_corpus(target_mean, long_tail)
+    long_tail = long_tail and not replicate
+    corpus = build_corpus(target_mean, long_tail, templates, replicate)
     prepared = time.perf_counter() - started
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").unlink(missing_ok=True)
@@ -674,9 +718,10 @@ def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("
         file_formats["zip"] = {"dir": "zip", "files": [{"path": f"zip/{ZIP_NAME}", "studies": studies, "bytes": zip_bytes}],
                                "bytes": zip_bytes}
     manifest = {
-        "generator_version": generator_version(),
+        "generator_version": generator_version(templates),
         "params": {"studies": studies, "seed": seed, "formats": list(formats), "per_file": per_file,
-                   "long_tail": long_tail, "target_mean_bytes": target_mean, "zip_level": zip_level},
+                   "long_tail": long_tail, "target_mean_bytes": None if replicate else target_mean, "zip_level": zip_level,
+                   "templates": str(templates), "replicate": replicate},
         "studies": studies,
         "json_bytes": json_bytes,
         "mean_study_bytes": round(json_bytes / studies, 1),
@@ -877,7 +922,9 @@ def summary_lines(manifest: dict) -> list[str]:
     lines = [
         f"{manifest['studies']:,} studies, {manifest['json_bytes'] / mb:,.1f} MB of JSON in {manifest['seconds']}s "
         f"({manifest['studies_per_s']:,.0f} studies/s, {manifest['json_mb_per_s']:,.1f} MB/s, {manifest['workers']} workers)",
-        f"study size: mean {manifest['mean_study_bytes'] / 1000:.2f} KB (target {manifest['params']['target_mean_bytes'] / 1000:.1f} KB), "
+        f"study size: mean {manifest['mean_study_bytes'] / 1000:.2f} KB ("
+        + (f"replicated from {manifest['calibration']['templates']} real records" if manifest["params"].get("replicate")
+           else f"target {manifest['params']['target_mean_bytes'] / 1000:.1f} KB") + "), "
         f"median {manifest['median_study_bytes'] / 1000:.1f} KB, p99 {manifest['p99_study_bytes'] / 1000:.1f} KB, "
         f"max {manifest['max_study_bytes'] / mb:.2f} MB",
         f"with results: {manifest['studies_with_results']:,} ({manifest['results_fraction']:.1%}); long tail: "
@@ -899,6 +946,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-long-tail", action="store_true", help="no huge studies (sites, outcomes, text)")
     parser.add_argument("--target-mean-bytes", type=float, default=TARGET_MEAN_BYTES)
     parser.add_argument("--zip-level", type=int, default=6, help="deflate level of zip members")
+    parser.add_argument("--templates", type=Path, default=TEMPLATE_DIR,
+                        help="folder of real records to start from, in any form the pipeline reads (default: data/raw/ctgov_v2)")
+    parser.add_argument("--replicate", action="store_true",
+                        help="copy the template records as they are, under new NCT ids, instead of resampling them")
     parser.add_argument("--mutate", type=float, metavar="FRACTION", help="instead of generating: change this fraction of the studies in --out")
     parser.add_argument("--mutated-out", type=Path, help="with --mutate: write the changed data set here (default: in place)")
     parser.add_argument("--mutate-mode", choices=("rewrite", "delta"), default="rewrite")
@@ -911,6 +962,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = generate(
         args.out, args.studies, args.seed, [f.strip() for f in args.formats.split(",") if f.strip()], args.workers,
         args.per_file, not args.no_long_tail, args.target_mean_bytes, args.zip_level,
+        templates=args.templates, replicate=args.replicate,
     )
     print("calibration:", json.dumps(manifest["calibration"]))
     for line in summary_lines(manifest):

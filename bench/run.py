@@ -1,6 +1,7 @@
 """The warehouse benchmark, end to end, rerunnable by anyone:
 
     python3 -m uv run python bench/run.py --studies 100000 --format ndjson --workdir /tmp/bench
+    python3 -m uv run python bench/run.py --studies 100000 --templates DIR --replicate   # real records, replicated
 
 1. generate (``bench/generate.py``; cached in ``WORKDIR/data/<key>`` for the same parameters);
 2. measure, each stage in its own child process, so its peak RSS (``ru_maxrss`` from
@@ -345,9 +346,9 @@ class Bench:
         self.notes: list[str] = []
         formats = ["zip", "ndjson"] if args.format == "zip" else ["ndjson"]
         self.formats = formats
-        tail = "tail" if not args.no_long_tail else "notail"
+        tail = "replica" if args.replicate else "tail" if not args.no_long_tail else "notail"
         self.key = (f"n{args.studies}-s{args.seed}-{'+'.join(formats)}-pf{args.per_file}-{tail}"
-                    f"-z{args.zip_level}-{generate.generator_version()}")
+                    f"-z{args.zip_level}-{generate.generator_version(args.templates)}")
         self.data = self.workdir / "data" / self.key
         self.raw = self.workdir / "raw"
         self.warehouse_dir = self.workdir / "warehouse"
@@ -397,6 +398,7 @@ class Bench:
                "--per-file", str(self.args.per_file), "--zip-level", str(self.args.zip_level)]
         if self.args.no_long_tail:
             cmd.append("--no-long-tail")
+        cmd += ["--templates", str(self.args.templates)] + (["--replicate"] if self.args.replicate else [])
         run = run_child(cmd, self.logs, "generate")
         if run["returncode"] != 0:
             raise SystemExit(f"generation failed: {run['stderr_tail']}")
@@ -726,6 +728,8 @@ class Bench:
                 "long_tail": {k: len(v) for k, v in manifest["long_tail"].items()},
                 "files": {fmt: {"count": len(i["files"]), "mb": round(i["bytes"] / MB, 1)} for fmt, i in manifest["formats"].items()},
                 "calibration": manifest["calibration"],
+                "templates": manifest["params"].get("templates"),
+                "replicate": manifest["params"].get("replicate", False),
                 "generation": self.generation,
             },
             "code": self.code,
@@ -752,6 +756,8 @@ class Bench:
         files = ", ".join(f"{k}: {v['count']} file(s), {v['mb']:,.1f} MB" for k, v in data["files"].items())
         print(f"## {data['studies']:,} studies, {self.args.format} ({data['json_mb']:,.1f} MB of JSON; "
               f"mean study {data['mean_study_kb']:.2f} KB; {files})")
+        if data["replicate"]:
+            print(f"data: the {data['calibration']['templates']} real records in {data['templates']}, replicated under new NCT ids")
         print(f"machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['ram_gb']} GB RAM, load {m['load_average_at_start']}; "
               f"python {m['python']}, duckdb {m['duckdb']}, polars {m['polars']}, dagster {m['dagster']}; repeats {self.args.repeats}")
         code = results["code"]
@@ -812,6 +818,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-file", type=int, default=generate.NDJSON_STUDIES_PER_FILE, help="studies per NDJSON file")
     parser.add_argument("--zip-level", type=int, default=6)
     parser.add_argument("--no-long-tail", action="store_true")
+    parser.add_argument("--templates", type=Path, default=generate.TEMPLATE_DIR,
+                        help="folder of real records the data is made from (generate.py --templates)")
+    parser.add_argument("--replicate", action="store_true",
+                        help="the data is the template records replicated as they are, under new NCT ids (generate.py --replicate)")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached generated data")
     parser.add_argument("--skip", default="", help="comma separated: baseline, reader, build, cold")
     parser.add_argument("--skip-materialize", action="store_true",

@@ -113,6 +113,43 @@ def test_generation_is_deterministic_whatever_the_workers(generated, tmp_path):
         assert (tmp_path / relative).read_bytes() == (out / relative).read_bytes()
 
 
+def test_replicate_copies_real_records_of_any_form_under_new_ids(tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for relative in ("ctgov_v2/NCT00763412.json", "ctgov_v2/NCT03064438.json", "registry_exports/000_2c322e512329f80c.txt",
+                     "study_pages/003_8d465a5b8d530458.txt"):
+        (templates / Path(relative).name).write_bytes((REPO / "data" / "raw" / relative).read_bytes())
+    (templates / "NOTES.md").write_text("not a study")
+    sources = {}
+    for path in sorted(templates.iterdir()):
+        if path.suffix != ".md":
+            for item in read_document(path).items:
+                sources[item.nct_id] = item.study
+    assert len(sources) == 4  # a JSON study, a registry export and a study page: every form serves
+    ordered = [sources[k] for k in sorted(sources)]
+
+    out = tmp_path / "out"
+    manifest = generate.generate(out, 10, seed=3, formats=("zip", "ndjson"), workers=1, per_file=1000, log=lambda m: None,
+                                 templates=templates, replicate=True)
+    assert manifest["params"]["replicate"] is True and manifest["calibration"]["templates"] == 4
+    assert manifest["long_tail"] == {kind: [] for kind in generate.TAIL_KINDS}
+    lines = (out / "ndjson" / "studies-00001.ndjson").read_bytes().splitlines()
+    assert len(lines) == 10
+    copies = [orjson.loads(line) for line in lines]
+    assert [c["protocolSection"]["identificationModule"]["nctId"] for c in copies] == [generate.nct_id(i, 3) for i in range(10)]
+    for index, copy in enumerate(copies):
+        template = ordered[index % 4]
+        ident = dict(copy["protocolSection"]["identificationModule"])
+        original_ident = dict(template["protocolSection"]["identificationModule"])
+        assert ident.pop("nctId") != original_ident.pop("nctId")
+        assert len(ident.pop("nctIdAliases", [])) == len(original_ident.pop("nctIdAliases", []))
+        assert ident == original_ident
+        assert {k: v for k, v in copy["protocolSection"].items() if k != "identificationModule"} == \
+            {k: v for k, v in template["protocolSection"].items() if k != "identificationModule"}
+        assert {k: v for k, v in copy.items() if k != "protocolSection"} == {k: v for k, v in template.items() if k != "protocolSection"}
+    assert {k: v[0] for k, v in read_studies(out / "zip").items()} == {c["protocolSection"]["identificationModule"]["nctId"]: c for c in copies}
+
+
 @pytest.mark.parametrize("mode", ["rewrite", "delta"])
 def test_mutate_changes_exactly_the_requested_studies(generated, tmp_path, mode):
     out, _ = generated

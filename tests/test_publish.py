@@ -161,3 +161,24 @@ def test_two_builds_started_at_once_one_wins(raw: Path, tmp_path: Path):
         if code == 3:
             assert "another build is running" in err
     assert published_state(warehouse) == (252, 252)
+
+
+def test_builds_keep_the_warehouse_row_groups_small(tmp_path: Path):
+    """Every build opens the file with the same row-group size: a checkpoint under DuckDB's default
+    would merge the small groups of the previous build back into big ones, rewriting the tables."""
+    from pipeline.warehouse.build import ROW_GROUP_SIZE, open_for_build
+
+    path = tmp_path / "w.duckdb"
+    n_rows = 2 * ROW_GROUP_SIZE + 1
+    with open_for_build(path) as con:
+        con.execute(f"create table t as select range as id, md5(range::varchar) as text from range({n_rows})")
+    row_groups = "select count(distinct row_group_id) from pragma_storage_info('t')"
+    with open_for_build(path) as con:
+        assert con.execute(row_groups).fetchone() == (3,)
+        con.execute("delete from t where id % 1000 = 0")
+        con.execute("insert into t select range, 'new' from range(10)")
+        con.execute("checkpoint")
+        assert con.execute(row_groups).fetchone() == (3,)
+        assert con.execute("select count(*), count(*) filter (where text = 'new') from t").fetchone() == (n_rows - 66 + 10, 10)
+    with duckdb.connect(str(path), read_only=True) as con:  # analysts open it as any DuckDB file
+        assert con.execute("select count(*) from t").fetchone() == (n_rows - 66 + 10,)
