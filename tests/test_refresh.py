@@ -293,29 +293,83 @@ def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_lo
     ]
 
 
-def test_an_incremental_build_of_a_rewritten_zip_read_by_workers_in_member_ranges_equals_a_full_rebuild(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int):
+    from pipeline.warehouse.load import LINE_RANGE_GROUPS, PRECEDENCE_SQL, document_groups, inventory, load_full
+
+    raw = tmp_path / "raw"
+    lines = [orjson.dumps(s) for s in STUDIES[:150]]
+    # A newer copy of an early study, a same-dated copy of another (the later record wins the
+    # tie), a line holding a list of two studies, a broken line and blank lines; a byte order
+    # mark in front and no newline at the end.
+    lines[100:100] = [b"", b"{nope", orjson.dumps([STUDIES[150], STUDIES[151]]), b"   "]
+    lines += [orjson.dumps(changed(STUDIES[3])), orjson.dumps(STUDIES[7])]
+    (raw / "bulk.ndjson").parent.mkdir(parents=True)
+    (raw / "bulk.ndjson").write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))
+    write_ndjson(raw / "later.ndjson", STUDIES[140:160])
+    documents = inventory(raw)
+
+    group_bytes = 20_000
+    ranges = [part for group in document_groups(documents, group_bytes) for part in group
+              if part.lines and part.document.relative_path == "bulk.ndjson"]
+    data = (raw / "bulk.ndjson").read_bytes()
+    assert len(ranges) > 4 and ranges[0].lines[0] == 0 and ranges[-1].lines[1] == len(data)
+    assert [p.lines[0] for p in ranges[1:]] == [p.lines[1] for p in ranges[:-1]]
+    assert all(data[p.lines[0] - 1:p.lines[0]] == b"\n" and p.lines[1] - p.lines[0] >= LINE_RANGE_GROUPS * group_bytes
+               for p in ranges[1:-1])
+    assert [p.lines[2] for p in ranges] == [data[:p.lines[0]].count(b"\n") + 1 for p in ranges]
+
+    built = {}
+    for name, size, workers in (("whole", 10**12, 1), ("ranges", group_bytes, n_workers)):
+        built[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(built[name])) as con:
+            summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
+                                group_bytes=size)
+        assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (160, 14, 1)
+    assert table_differences(built["whole"], built["ranges"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
+    nct = STUDIES[7]["protocolSection"]["identificationModule"]["nctId"]
+    assert query(built["ranges"], f"select record_index, position, is_current from study_records where nct_id = '{nct}' order by 1") == [
+        (7, "line 8", False), (154, "line 156", True),
+    ]
+    assert query(built["ranges"], f"""
+        select count(*) filter (is_current <> by_rule) from (
+            select is_current, row_number() over (partition by nct_id order by {PRECEDENCE_SQL}) = 1 as by_rule
+            from study_records)""") == [(0,)]
+    assert query(built["ranges"], "select document_form from documents where document_path = 'bulk.ndjson'") == [("ndjson",)]
+    broken_at = len(b"\xef\xbb\xbf" + b"\n".join(lines[:101]) + b"\n")
+    assert query(built["ranges"], "select document_path, position, reason from ingest_errors") == [
+        ("bulk.ndjson", "line 102", f"malformed JSON: unexpected character, expected a string key (column 2, byte {broken_at + 1})"),
+    ]
+
+
+@pytest.mark.parametrize("container", ["zip", "ndjson"])
+def test_an_incremental_build_of_a_rewritten_bulk_file_read_by_workers_in_ranges_equals_a_full_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, container: str
 ):
     from pipeline.warehouse import load
 
     raw = tmp_path / "raw"
+    bulk = "ctg-studies.json.zip" if container == "zip" else "bulk.ndjson"
 
-    def members(studies: list[dict]) -> list[tuple[str, bytes]]:
-        return [(f"{s['protocolSection']['identificationModule']['nctId']}.json", orjson.dumps(s)) for s in studies]
+    def write_bulk(studies: list[dict]) -> None:
+        if container == "zip":
+            write_zip(raw / bulk, [(f"{s['protocolSection']['identificationModule']['nctId']}.json", orjson.dumps(s)) for s in studies])
+        else:
+            write_ndjson(raw / bulk, studies)
 
-    write_zip(raw / "ctg-studies.json.zip", members(STUDIES[:150]))
+    write_bulk(STUDIES[:150])
     write_ndjson(raw / "daily.ndjson", STUDIES[150:170])
     warehouse = tmp_path / "incremental" / "w.duckdb"
     assert build(raw, warehouse).kind == "full"
 
-    # The next bulk download: 3 studies changed, one gone, one new; the zip is read again in
-    # member ranges by worker processes, and only what changed is rewritten.
-    monkeypatch.setattr(load, "GROUP_BYTES", 20_000)
+    # The next bulk download: 3 studies changed, one gone, one new; the bulk file is read again
+    # in ranges by worker processes, and only what changed is rewritten.
+    monkeypatch.setattr(load, "GROUP_BYTES", 20_000 if container == "zip" else 5_000)
     monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(load, "STUDIES_PER_BATCH", 3)  # ranges span batches
     assert len(load.document_groups(load.inventory(raw))) > 4
     rewritten = [changed(s) if i in (4, 60, 149) else s for i, s in enumerate(STUDIES[:150]) if i != 10] + [STUDIES[170]]
-    write_zip(raw / "ctg-studies.json.zip", members(rewritten))
+    write_bulk(rewritten)
     second = build(raw, warehouse)
     assert (second.kind, second.load.n_documents_read, second.load.n_studies_written, second.load.n_studies_dropped) == (
         "incremental", 1, 4, 1,
@@ -323,7 +377,7 @@ def test_an_incremental_build_of_a_rewritten_zip_read_by_workers_in_member_range
     monkeypatch.undo()
     rebuilt = build(raw, tmp_path / "full" / "w.duckdb", full=True)
     assert table_differences(warehouse, rebuilt.warehouse, REPRODUCIBLE) == {}
-    assert query(warehouse, "select max(record_index), count(*) from study_records where document_path = 'ctg-studies.json.zip'") == [(149, 150)]
+    assert query(warehouse, f"select max(record_index), count(*) from study_records where document_path = '{bulk}'") == [(149, 150)]
 
 
 def test_a_member_range_of_an_archive_that_can_no_longer_be_read_is_an_error_row_naming_the_range(tmp_path: Path):

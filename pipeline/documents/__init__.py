@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO
 
 from pipeline.documents import detect
-from pipeline.documents.api_json import read_json_stream, read_zip
+from pipeline.documents.api_json import READ_BUFFER_BYTES, read_json_stream, read_zip
 from pipeline.documents.model import DocumentReading, ReadError, ReadItem, StudyRecord
 
 __all__ = ["DocumentReading", "ReadError", "ReadItem", "StudyRecord", "read_bytes", "read_document"]
@@ -43,7 +43,6 @@ __all__ = ["DocumentReading", "ReadError", "ReadItem", "StudyRecord", "read_byte
 # from being pulled into memory. It leaves room for the largest registry-export literal.
 MAX_TEXT_DOCUMENT_BYTES = 80 * 1024 * 1024
 
-READ_BUFFER_BYTES = 1024 * 1024
 
 _GZIP_FAILURES = (EOFError, zlib.error, gzip.BadGzipFile)
 
@@ -51,7 +50,6 @@ _GZIP_FAILURES = (EOFError, zlib.error, gzip.BadGzipFile)
 def read_document(path: str | Path) -> DocumentReading:
     """Read the document at ``path``; large files stream (zip members, NDJSON lines)."""
     path = Path(path)
-    # NDJSON lines average 17 KB; with the default 8 KiB buffer each one is read in pieces and joined.
     file = open(path, "rb", buffering=READ_BUFFER_BYTES)
     try:
         head = file.read(detect.HEAD_BYTES)

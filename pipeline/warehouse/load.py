@@ -31,7 +31,7 @@ import orjson
 import polars as pl
 
 from pipeline.documents import detect, read_document
-from pipeline.documents.api_json import ZIP_ARCHIVE_FAILURES, ZipMembers
+from pipeline.documents.api_json import NDJSON, ZIP_ARCHIVE_FAILURES, ZipMembers, ndjson_line_ranges, read_ndjson_lines
 from pipeline.documents.model import DocumentReading, ReadError, ReadItem, StudyRecord
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize, table_schema
@@ -45,8 +45,11 @@ HASH_CHUNK_BYTES = 1 << 20
 # An incremental build keeps the changed studies it reads in memory up to this many; past it,
 # it reads their documents a second time rather than hold a whole changed bulk file.
 KEPT_CHANGED_STUDIES = 20_000
-# Documents read as one unit of work: small files share batches (and Parquet parts).
+# Documents read as one unit of work: small files share batches (and Parquet parts). A bigger zip
+# is shared out in ranges of its members of this many compressed bytes, a bigger NDJSON file in
+# ranges of its lines of LINE_RANGE_GROUPS times as many (JSON deflates about 3.5 to 1).
 GROUP_BYTES = 16 * 1024 * 1024
+LINE_RANGE_GROUPS = 4
 # Worker processes pay a start-up cost (~0.5 s to import polars); below this much input they lose.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
@@ -187,10 +190,12 @@ def _versions(
     the number of items (records and errors) of a member range, from which the records of the
     ranges after it count on."""
     document = part.document
-    if part.members is None:
-        reading = _read_guarded(document.path)
-    else:
+    if part.members is not None:
         reading = _read_members_guarded(document.path, part.members, archives)
+    elif part.lines is not None:
+        reading = _read_lines_guarded(document.path, part.lines)
+    else:
+        reading = _read_guarded(document.path)
     found[document.relative_path] = reading.form
     index = -1
     for index, item in enumerate(reading.items):
@@ -242,6 +247,19 @@ def _read_members_guarded(path: Path, members: tuple[int, int], archives: dict[P
                             f"could not read the document: {type(error).__name__}: {error}", "")
 
     return DocumentReading(detect.ZIP, items())
+
+
+def _read_lines_guarded(path: Path, lines: tuple[int, int, int]) -> DocumentReading:
+    """A range of an NDJSON file's lines; a failure becomes an error row, as in _read_guarded."""
+    start, stop, first_line = lines
+
+    def items() -> Iterator[ReadItem]:
+        try:
+            yield from read_ndjson_lines(path, start, stop, first_line)
+        except Exception as error:  # noqa: BLE001 - one bad document must not stop the batch
+            yield ReadError(f"bytes {start} to {stop}", f"could not read the document: {type(error).__name__}: {error}", "")
+
+    return DocumentReading(NDJSON, items())
 
 
 # ---------------------------------------------------------------- writing
@@ -377,19 +395,20 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class DocumentPart:
-    """A worker's unit of reading: a whole document, or a range of the members of a big zip (the
-    bulk download is one archive, and would otherwise be read by one process)."""
+    """A worker's unit of reading: a whole document, or a range of a big zip's members or of a big
+    NDJSON file's lines (the bulk download is one archive, and would otherwise be read by one process)."""
 
     ordinal: int  # the document's place in reading order
     document: RawDocument
-    members: tuple[int, int] | None = None  # [start, stop) of the zip's members; None: the whole document
+    members: tuple[int, int] | None = None  # [start, stop) of the zip's members
+    lines: tuple[int, int, int] | None = None  # [start, stop) bytes of NDJSON lines, and the first line's number
     part: int = 0  # the range's place in its document
     size_bytes: int = 0  # its share of the document's bytes, for progress
 
     @property
     def range_key(self) -> tuple[str, int] | None:
-        """(document path, part) for a range of members; None for a whole document."""
-        return None if self.members is None else (self.document.relative_path, self.part)
+        """(document path, part) for a range; None for a whole document."""
+        return None if self.members is None and self.lines is None else (self.document.relative_path, self.part)
 
 
 def document_batches(
@@ -482,9 +501,9 @@ def document_groups(documents: list[RawDocument], group_bytes: int | None = None
     groups: list[list[DocumentPart]] = []
     size = group_bytes
     for ordinal, document in enumerate(documents):
-        ranges = _zip_member_ranges(document, group_bytes) if document.size_bytes > group_bytes else None
+        ranges = _document_ranges(ordinal, document, group_bytes) if document.size_bytes > group_bytes else None
         if ranges:
-            groups += [[DocumentPart(ordinal, document, members, part, n_bytes)] for part, (members, n_bytes) in enumerate(ranges)]
+            groups += [[part] for part in ranges]
             size = group_bytes
             continue
         if size + document.size_bytes > group_bytes:
@@ -495,14 +514,29 @@ def document_groups(documents: list[RawDocument], group_bytes: int | None = None
     return groups
 
 
-def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[tuple[tuple[int, int], int]] | None:
-    """For a zip, consecutive ranges of its members of about `group_bytes` compressed, each with
-    its share of the file's bytes; None for anything else, or a zip that does not open (its
-    reading then reports why)."""
+def _document_ranges(ordinal: int, document: RawDocument, group_bytes: int) -> list[DocumentPart] | None:
+    """A big zip in ranges of its members, a big NDJSON file in ranges of its lines; None for any
+    other document, or one that does not open (its reading then reports why)."""
     try:
         with document.path.open("rb") as file:
-            if detect.sniff_form(file.read(8)) != detect.ZIP:
-                return None
+            form = detect.sniff_form(file.read(detect.HEAD_BYTES))
+        if form == detect.ZIP:
+            members = _zip_member_ranges(document, group_bytes)
+            return members and [DocumentPart(ordinal, document, members=span, part=part, size_bytes=n_bytes)
+                                for part, (span, n_bytes) in enumerate(members)]
+        if form == detect.JSON and document.size_bytes > LINE_RANGE_GROUPS * group_bytes:
+            lines = ndjson_line_ranges(document.path, LINE_RANGE_GROUPS * group_bytes)
+            return lines and len(lines) > 1 and [DocumentPart(ordinal, document, lines=span, part=part, size_bytes=span[1] - span[0])
+                              for part, span in enumerate(lines)]
+    except OSError:
+        pass
+    return None
+
+
+def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[tuple[tuple[int, int], int]] | None:
+    """For a zip, consecutive ranges of its members of about `group_bytes` compressed, each with
+    its share of the file's bytes; None for a single member, or a zip that does not open."""
+    try:
         with ZipMembers(document.path) as archive:
             sizes = archive.compressed_sizes()
     except ZIP_ARCHIVE_FAILURES:
