@@ -293,8 +293,38 @@ def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_lo
     ]
 
 
+@pytest.fixture
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether NDJSON files are split depends on the cores; the tests fix them at two."""
+    from pipeline.warehouse import load
+
+    monkeypatch.setattr(load, "cpu_count", lambda: 2)
+    monkeypatch.delenv("TRIALS_WORKERS", raising=False)
+
+
+def test_ndjson_files_are_shared_out_in_line_ranges_only_when_workers_would_otherwise_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_cores
+):
+    from pipeline.warehouse import load
+
+    def split_files(raw: Path) -> dict[str, int]:
+        groups = load.document_groups(load.inventory(raw), group_bytes=5_000)
+        return {path: sum(1 for g in groups if g[0].lines and g[0].document.relative_path == path)
+                for path in sorted({p.document.relative_path for g in groups for p in g})}
+
+    write_ndjson(tmp_path / "even" / "a.ndjson", STUDIES[:100])
+    write_ndjson(tmp_path / "even" / "b.ndjson", [changed(s) for s in STUDIES[:100]])  # within 10% of a's size
+    assert split_files(tmp_path / "even") == {"a.ndjson": 0, "b.ndjson": 0}  # one file per core: nothing to gain
+    write_ndjson(tmp_path / "uneven" / "a.ndjson", STUDIES[:200])
+    write_ndjson(tmp_path / "uneven" / "b.ndjson", STUDIES[200:201])
+    ranges = split_files(tmp_path / "uneven")
+    assert ranges["a.ndjson"] > 4 and ranges["b.ndjson"] == 0  # one line is no range
+    monkeypatch.setattr(load, "cpu_count", lambda: 1)
+    assert split_files(tmp_path / "uneven") == {"a.ndjson": 0, "b.ndjson": 0}
+
+
 @pytest.mark.parametrize("n_workers", [1, 2])
-def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int):
+def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int, two_cores):
     from pipeline.warehouse.load import LINE_RANGE_GROUPS, PRECEDENCE_SQL, document_groups, inventory, load_full
 
     raw = tmp_path / "raw"
@@ -344,7 +374,7 @@ def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_read
 
 @pytest.mark.parametrize("container", ["zip", "ndjson"])
 def test_an_incremental_build_of_a_rewritten_bulk_file_read_by_workers_in_ranges_equals_a_full_rebuild(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, container: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, container: str, two_cores
 ):
     from pipeline.warehouse import load
 
