@@ -497,23 +497,17 @@ def scan_batches(
 def document_groups(documents: list[RawDocument], group_bytes: int | None = None) -> list[list[DocumentPart]]:
     """Consecutive documents gathered into units of work of about `group_bytes` (GROUP_BYTES); a
     big document is a group of its own, and a big zip is shared out in ranges of its members.
-    Big NDJSON files are shared out in ranges of their lines only when the documents as they are
+    Big NDJSON files are shared out in ranges of their lines only when the groups as they are
     would leave workers idle: numbering a file's lines is a pass over it (0.25 s per GB from the
     page cache, the disk's speed otherwise) before any worker starts."""
     group_bytes = GROUP_BYTES if group_bytes is None else group_bytes
-    groups = _groups(documents, group_bytes, split_lines=False)
-    if not _balanced(groups, min(cpu_count(), int(os.environ.get("TRIALS_WORKERS", cpu_count())))):
-        groups = _groups(documents, group_bytes, split_lines=True)
-    return groups
-
-
-def _groups(documents: list[RawDocument], group_bytes: int, split_lines: bool) -> list[list[DocumentPart]]:
     groups: list[list[DocumentPart]] = []
     size = group_bytes
     for ordinal, document in enumerate(documents):
-        ranges = _document_ranges(ordinal, document, group_bytes, split_lines) if document.size_bytes > group_bytes else None
+        ranges = _zip_member_ranges(document, group_bytes) if document.size_bytes > group_bytes else None
         if ranges:
-            groups += [[part] for part in ranges]
+            groups += [[DocumentPart(ordinal, document, members=members, part=part, size_bytes=n_bytes)]
+                       for part, (members, n_bytes) in enumerate(ranges)]
             size = group_bytes
             continue
         if size + document.size_bytes > group_bytes:
@@ -521,6 +515,8 @@ def _groups(documents: list[RawDocument], group_bytes: int, split_lines: bool) -
             size = 0
         groups[-1].append(DocumentPart(ordinal, document, size_bytes=document.size_bytes))
         size += document.size_bytes
+    if not _balanced(groups, min(cpu_count(), int(os.environ.get("TRIALS_WORKERS", cpu_count())))):
+        groups = [piece for group in groups for piece in _in_line_ranges(group, LINE_RANGE_GROUPS * group_bytes)]
     return groups
 
 
@@ -532,31 +528,32 @@ def _balanced(groups: list[list[DocumentPart]], n_workers: int) -> bool:
     return max(loads) <= 1.1 * sum(loads) / len(loads)
 
 
-def _document_ranges(ordinal: int, document: RawDocument, group_bytes: int, split_lines: bool) -> list[DocumentPart] | None:
-    """A big zip in ranges of its members, a big NDJSON file (when `split_lines`) in ranges of its
-    lines; None for any other document, or one that does not open (its reading then reports why)."""
+def _in_line_ranges(group: list[DocumentPart], range_bytes: int) -> list[list[DocumentPart]]:
+    """A group that is one NDJSON file of over `range_bytes`, as groups of ranges of its lines;
+    any other group as it is (a file that does not open is read whole, and its reading says why)."""
+    part = group[0]
+    if len(group) > 1 or part.members is not None or part.document.size_bytes <= range_bytes:
+        return [group]
     try:
-        with document.path.open("rb") as file:
-            form = detect.sniff_form(file.read(detect.HEAD_BYTES))
-        if form == detect.ZIP:
-            members = _zip_member_ranges(document, group_bytes)
-            if members:
-                return [DocumentPart(ordinal, document, members=span, part=part, size_bytes=n_bytes)
-                        for part, (span, n_bytes) in enumerate(members)]
-        elif split_lines and form == detect.JSON and document.size_bytes > LINE_RANGE_GROUPS * group_bytes:
-            lines = ndjson_line_ranges(document.path, LINE_RANGE_GROUPS * group_bytes)
-            if lines and len(lines) > 1:
-                return [DocumentPart(ordinal, document, lines=span, part=part, size_bytes=span[1] - span[0])
-                        for part, span in enumerate(lines)]
+        with part.document.path.open("rb") as file:
+            if detect.sniff_form(file.read(detect.HEAD_BYTES)) != detect.JSON:
+                return [group]
+        lines = ndjson_line_ranges(part.document.path, range_bytes)
     except OSError:
-        pass
-    return None
+        return [group]
+    if not lines or len(lines) < 2:
+        return [group]
+    return [[replace(part, lines=span, part=index, size_bytes=span[1] - span[0])] for index, span in enumerate(lines)]
 
 
 def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[tuple[tuple[int, int], int]] | None:
     """For a zip, consecutive ranges of its members of about `group_bytes` compressed, each with
-    its share of the file's bytes; None for a single member, or a zip that does not open."""
+    its share of the file's bytes; None for anything else, or a zip that does not open (its
+    reading then reports why)."""
     try:
+        with document.path.open("rb") as file:
+            if detect.sniff_form(file.read(8)) != detect.ZIP:
+                return None
         with ZipMembers(document.path) as archive:
             sizes = archive.compressed_sizes()
     except ZIP_ARCHIVE_FAILURES:
