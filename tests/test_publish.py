@@ -182,3 +182,20 @@ def test_builds_keep_the_warehouse_row_groups_small(tmp_path: Path):
         assert con.execute("select count(*), count(*) filter (where text = 'new') from t").fetchone() == (n_rows - 66 + 10, 10)
     with duckdb.connect(str(path), read_only=True) as con:  # analysts open it as any DuckDB file
         assert con.execute("select count(*) from t").fetchone() == (n_rows - 66 + 10,)
+
+
+def test_a_build_spills_beside_its_file_not_into_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.warehouse.build import open_for_build
+
+    working = tmp_path / "working"
+    working.mkdir()
+    monkeypatch.chdir(working)
+    path = tmp_path / "w.duckdb"
+    with open_for_build(path) as con:
+        assert con.execute("select current_setting('temp_directory')").fetchone() == (f"{path}.tmp",)
+        con.execute("set memory_limit = '40MB'")
+        con.execute("create table t as select range as id, md5(range::varchar) || md5((range + 1)::varchar) as text from range(2000000)")
+        assert con.execute("select count(*) from (select distinct text from t)").fetchone() == (2_000_000,)
+        assert path.with_name(path.name + ".tmp").is_dir()  # 150 MB of text did not fit in 40 MB
+        assert not (working / ".tmp").exists()
+    assert not path.with_name(path.name + ".tmp").exists()  # removed at close

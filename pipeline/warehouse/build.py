@@ -160,8 +160,10 @@ STAGING_CATALOG = "warehouse"
 
 
 def open_for_build(path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection that builds into the file at `path`, with the build's memory limit and row groups."""
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    """A connection that builds into the file at `path`, with the build's memory limit and row
+    groups, spilling beside the file as a connection to the file itself would (an in-memory
+    connection would spill into the working directory)."""
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": f"{path}.tmp"})
     try:
         con.execute(f"attach {quote_literal(str(path))} as {STAGING_CATALOG} (row_group_size {ROW_GROUP_SIZE})")
         con.execute(f"use {STAGING_CATALOG}")
