@@ -250,6 +250,23 @@ def current_records_against_the_rule(warehouse: Path) -> tuple[int, int]:
     return row
 
 
+def load_whole_and_in_ranges(raw: Path, documents: list, tmp_path: Path, group_bytes: int, n_workers: int) -> Path:
+    """Full loads of the folder read whole by one process and in ranges by `n_workers`: both load
+    160 studies, 14 superseded records and 1 rejected one, and the same tables row for row. The
+    warehouse read in ranges."""
+    from pipeline.warehouse.load import load_full
+
+    built = {}
+    for name, size, workers in (("whole", 10**12, 1), ("ranges", group_bytes, n_workers)):
+        built[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(built[name])) as con:
+            summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
+                                group_bytes=size)
+        assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (160, 14, 1)
+    assert table_differences(built["whole"], built["ranges"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
+    return built["ranges"]
+
+
 def write_zip(path: Path, members: list[tuple[str, bytes]]) -> None:
     import zipfile
 
@@ -264,7 +281,7 @@ def write_zip(path: Path, members: list[tuple[str, bytes]]) -> None:
 
 @pytest.mark.parametrize("n_workers", [1, 2])
 def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int):
-    from pipeline.warehouse.load import document_groups, inventory, load_full
+    from pipeline.warehouse.load import document_groups, inventory
 
     raw = tmp_path / "raw"
     members = [(f"{s['protocolSection']['identificationModule']['nctId']}.json", orjson.dumps(s)) for s in STUDIES[:150]]
@@ -281,20 +298,13 @@ def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_lo
     assert [p.members[0] for p in ranges[1:]] == [p.members[1] for p in ranges[:-1]]
     assert sum(p.size_bytes for p in ranges) == documents[0].size_bytes
 
-    built = {}
-    for name, group_bytes, workers in (("whole", 10**12, 1), ("ranges", 20_000, n_workers)):
-        built[name] = tmp_path / f"{name}.duckdb"
-        with duckdb.connect(str(built[name])) as con:
-            summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
-                                group_bytes=group_bytes)
-        assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (160, 14, 1)
-    assert table_differences(built["whole"], built["ranges"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
+    in_ranges = load_whole_and_in_ranges(raw, documents, tmp_path, 20_000, n_workers)
     nct = STUDIES[7]["protocolSection"]["identificationModule"]["nctId"]
-    assert query(built["ranges"], f"select record_index, position, is_current from study_records where nct_id = '{nct}' order by 1") == [
+    assert query(in_ranges, f"select record_index, position, is_current from study_records where nct_id = '{nct}' order by 1") == [
         (7, f"member {nct}.json", False), (154, "member again.json", True),
     ]
-    assert current_records_against_the_rule(built["ranges"]) == (160, 0)
-    assert query(built["ranges"], "select position, reason from ingest_errors") == [
+    assert current_records_against_the_rule(in_ranges) == (160, 0)
+    assert query(in_ranges, "select position, reason from ingest_errors") == [
         ("member broken.json, line 1, column 2 (byte 1)", "malformed JSON: unexpected character, expected a string key"),
     ]
 
@@ -331,7 +341,7 @@ def test_ndjson_files_are_shared_out_in_line_ranges_only_when_workers_would_othe
 
 @pytest.mark.parametrize("n_workers", [1, 2])
 def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int, two_cores):
-    from pipeline.warehouse.load import LINE_RANGE_GROUPS, document_groups, inventory, load_full
+    from pipeline.warehouse.load import LINE_RANGE_GROUPS, document_groups, inventory
 
     raw = tmp_path / "raw"
     lines = [orjson.dumps(s) for s in STUDIES[:150]]
@@ -355,22 +365,15 @@ def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_read
                for p in ranges[1:-1])
     assert [p.lines[2] for p in ranges] == [data[:p.lines[0]].count(b"\n") + 1 for p in ranges]
 
-    built = {}
-    for name, size, workers in (("whole", 10**12, 1), ("ranges", group_bytes, n_workers)):
-        built[name] = tmp_path / f"{name}.duckdb"
-        with duckdb.connect(str(built[name])) as con:
-            summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
-                                group_bytes=size)
-        assert (summary.n_studies, summary.n_superseded, summary.n_rejected) == (160, 14, 1)
-    assert table_differences(built["whole"], built["ranges"], [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]) == {}
+    in_ranges = load_whole_and_in_ranges(raw, documents, tmp_path, group_bytes, n_workers)
     nct = STUDIES[7]["protocolSection"]["identificationModule"]["nctId"]
-    assert query(built["ranges"], f"select record_index, position, is_current from study_records where nct_id = '{nct}' order by 1") == [
+    assert query(in_ranges, f"select record_index, position, is_current from study_records where nct_id = '{nct}' order by 1") == [
         (7, "line 8", False), (154, "line 156", True),
     ]
-    assert current_records_against_the_rule(built["ranges"]) == (160, 0)
-    assert query(built["ranges"], "select document_form from documents where document_path = 'bulk.ndjson'") == [("ndjson",)]
+    assert current_records_against_the_rule(in_ranges) == (160, 0)
+    assert query(in_ranges, "select document_form from documents where document_path = 'bulk.ndjson'") == [("ndjson",)]
     broken_at = len(b"\xef\xbb\xbf" + b"\n".join(lines[:101]) + b"\n")
-    assert query(built["ranges"], "select document_path, position, reason from ingest_errors") == [
+    assert query(in_ranges, "select document_path, position, reason from ingest_errors") == [
         ("bulk.ndjson", "line 102", f"malformed JSON: unexpected character, expected a string key (column 2, byte {broken_at + 1})"),
     ]
 
