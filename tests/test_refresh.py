@@ -309,6 +309,30 @@ def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_lo
     ]
 
 
+def test_workers_read_member_ranges_from_the_directory_entries_they_are_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # The bulk download's directory holds 600,000 entries: the writer reads it once and hands
+    # each range its entries, so a worker reads its members without parsing the directory.
+    from pipeline.documents import api_json, read_document
+    from pipeline.warehouse.load import _read_members_guarded, document_groups, inventory
+
+    bulk = tmp_path / "raw" / "ctg-studies.json.zip"
+    names = [f"{s['protocolSection']['identificationModule']['nctId']}.json" for s in STUDIES[:60]]
+    write_zip(bulk, [("sub/", b"")] + [(n, orjson.dumps(s)) for n, s in zip(names, STUDIES[:60])])
+    ranges = [part for group in document_groups(inventory(tmp_path / "raw"), group_bytes=20_000) for part in group]
+    assert len(ranges) > 2
+    assert [m.filename for part in ranges for m in part.zip_entries] == names
+    whole = [(item.position, item.nct_id) for item in read_document(bulk).items]
+
+    def no_directory(*args, **kwargs):
+        raise AssertionError("the worker read the archive's directory")
+
+    monkeypatch.setattr(api_json.zipfile, "ZipFile", no_directory)
+    archives: dict = {}
+    in_ranges = [(item.position, item.nct_id) for part in ranges
+                 for item in _read_members_guarded(bulk, part.members, archives, part.zip_entries).items]
+    assert in_ranges == whole and len(whole) == 60
+
+
 @pytest.fixture
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whether NDJSON files are split depends on the cores; the tests fix them at two."""

@@ -19,6 +19,7 @@ shape is unknowable.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import orjson
+from isal import isal_zlib
 
 from pipeline.documents.detect import (
     EMPTY,
@@ -53,7 +55,7 @@ MAX_MEMBER_BYTES = 256 * 1024 * 1024
 READ_BUFFER_BYTES = 1024 * 1024
 
 _NOT_PARSED = object()
-_ZIP_MEMBER_FAILURES = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+_ZIP_MEMBER_FAILURES = (zipfile.BadZipFile, zlib.error, isal_zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
 
 
 def read_json_bytes(data: bytes, prefix: str = "") -> DocumentReading:
@@ -138,14 +140,44 @@ def read_zip(archive: str | Path | IO[bytes]) -> Iterator[ReadItem]:
 
 ZIP_ARCHIVE_FAILURES = (zipfile.BadZipFile, OSError, EOFError)
 
+# A member's local header: its signature, then the lengths of its name and extra field at bytes 26 and 28.
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+
 
 class ZipMembers:
     """The file members of an open zip archive, readable a range at a time, so that the bulk
-    download (one archive of every study) can be shared out among processes."""
+    download (one archive of every study) can be shared out among processes.
 
-    def __init__(self, archive: str | Path | IO[bytes]) -> None:
-        self.zip_file = zipfile.ZipFile(archive)
-        self.members = [m for m in self.zip_file.infolist() if not m.is_dir()]
+    A process given the entries of the members it reads (`read(entries=...)`), from the directory
+    read once elsewhere, need not read the directory itself (`read_directory=False`): the bulk
+    download's holds 600,000 entries, 4.5 s of parsing in each process."""
+
+    def __init__(self, archive: str | Path | IO[bytes], read_directory: bool = True) -> None:
+        self._owned = None if hasattr(archive, "read") else open(archive, "rb")
+        self.file: IO[bytes] = self._owned or archive
+        self._zip_file: zipfile.ZipFile | None = None
+        self._members: list[zipfile.ZipInfo] | None = None
+        try:
+            if read_directory:
+                self._members = self._directory()
+        except BaseException:
+            self.close()
+            raise
+
+    def _directory(self) -> list[zipfile.ZipInfo]:
+        return [m for m in self.zip_file.infolist() if not m.is_dir()]
+
+    @property
+    def members(self) -> list[zipfile.ZipInfo]:
+        if self._members is None:
+            self._members = self._directory()
+        return self._members
+
+    @property
+    def zip_file(self) -> zipfile.ZipFile:
+        if self._zip_file is None:
+            self._zip_file = zipfile.ZipFile(self.file)
+        return self._zip_file
 
     def __enter__(self) -> "ZipMembers":
         return self
@@ -154,22 +186,54 @@ class ZipMembers:
         self.close()
 
     def close(self) -> None:
-        self.zip_file.close()
+        if self._zip_file is not None:
+            self._zip_file.close()
+        if self._owned is not None:
+            self._owned.close()
 
-    def compressed_sizes(self) -> list[int]:
-        return [m.compress_size for m in self.members]
+    def read(self, start: int = 0, stop: int | None = None, entries: list[zipfile.ZipInfo] | None = None) -> Iterator[ReadItem]:
+        """The items of members ``start`` to ``stop`` (exclusive), in archive order; or of the
+        members whose directory `entries` are given."""
+        for member in self.members[start:stop] if entries is None else entries:
+            yield from _read_member(self, member)
 
-    def read(self, start: int = 0, stop: int | None = None) -> Iterator[ReadItem]:
-        """The items of members ``start`` to ``stop`` (exclusive), in archive order."""
-        for member in self.members[start:stop]:
-            yield from _read_member(self.zip_file, member)
+    def member_bytes(self, member: zipfile.ZipInfo, limit: int) -> bytes:
+        """Up to `limit` bytes of a member, checked against its size and CRC as zipfile checks them.
+
+        Deflated and stored members are read here, inflated by ISA-L (30 µs for a 17 KB study where
+        zipfile's reader took 75 µs); zipfile reads the rest (encrypted, bzip2, LZMA).
+        """
+        if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+            with self.zip_file.open(member) as stream:
+                return stream.read(limit)
+        self.file.seek(member.header_offset)
+        header = self.file.read(_LOCAL_HEADER.size)
+        if len(header) != _LOCAL_HEADER.size or header[:4] != zipfile.stringFileHeader:
+            raise zipfile.BadZipFile("Bad magic number for file header")
+        _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+        self.file.seek(name_length + extra_length, io.SEEK_CUR)
+        packed = self.file.read(member.compress_size)
+        if len(packed) != member.compress_size:
+            raise EOFError(f"member {member.filename!r} ends before its {member.compress_size} bytes")
+        if member.compress_type == zipfile.ZIP_STORED:
+            data = packed[:limit]
+        else:
+            inflater = isal_zlib.decompressobj(-15)
+            data = inflater.decompress(packed, limit)
+            if len(data) < limit and not inflater.eof:
+                raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        if len(data) < limit:  # read whole: its size and checksum can be checked
+            if len(data) != member.file_size:
+                raise zipfile.BadZipFile(f"Bad size for file {member.filename!r}")
+            if isal_zlib.crc32(data) != member.CRC:
+                raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.filename!r}")
+        return data
 
 
-def _read_member(zip_file: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator[ReadItem]:
+def _read_member(archive: ZipMembers, member: zipfile.ZipInfo) -> Iterator[ReadItem]:
     position = f"member {member.filename}"
     try:
-        with zip_file.open(member) as member_stream:
-            data = member_stream.read(MAX_MEMBER_BYTES + 1)
+        data = archive.member_bytes(member, MAX_MEMBER_BYTES + 1)
     except _ZIP_MEMBER_FAILURES as error:
         yield ReadError(position, f"unreadable zip member: {error}", "")
         return

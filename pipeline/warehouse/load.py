@@ -20,6 +20,7 @@ import os
 import queue
 import time
 import traceback
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -191,7 +192,7 @@ def _versions(
     ranges after it count on."""
     document = part.document
     if part.members is not None:
-        reading = _read_members_guarded(document.path, part.members, archives)
+        reading = _read_members_guarded(document.path, part.members, archives, part.zip_entries)
     elif part.lines is not None:
         reading = _read_lines_guarded(document.path, part.lines)
     else:
@@ -231,16 +232,19 @@ def _read_guarded(path: Path) -> DocumentReading:
     return DocumentReading(reading.form, items())
 
 
-def _read_members_guarded(path: Path, members: tuple[int, int], archives: dict[Path, ZipMembers]) -> DocumentReading:
-    """A range of a zip's members, read through an archive kept open in `archives` (opening a
-    bulk archive reads its whole directory); a failure becomes an error row, as in _read_guarded."""
+def _read_members_guarded(
+    path: Path, members: tuple[int, int], archives: dict[Path, ZipMembers], entries: tuple[zipfile.ZipInfo, ...] | None = None,
+) -> DocumentReading:
+    """A range of a zip's members, read through an archive kept open in `archives`, from their
+    directory `entries` when given (else the archive's directory is read); a failure becomes an
+    error row, as in _read_guarded."""
 
     def items() -> Iterator[ReadItem]:
         try:
             archive = archives.get(path)
             if archive is None:
-                archive = archives[path] = ZipMembers(path)
-            yield from archive.read(*members)
+                archive = archives[path] = ZipMembers(path, read_directory=entries is None)
+            yield from archive.read(*members, entries=entries)
         except Exception as error:  # noqa: BLE001 - one bad document must not stop the batch
             # Named after the range: several ranges of a vanished archive fail alike.
             yield ReadError(f"members {members[0] + 1} to {members[1]}",
@@ -402,6 +406,8 @@ class DocumentPart:
     document: RawDocument
     members: tuple[int, int] | None = None  # [start, stop) of the zip's members
     lines: tuple[int, int, int] | None = None  # [start, stop) bytes of NDJSON lines, and the first line's number
+    # The range's entries of the zip's directory, which the writer reads once for every worker.
+    zip_entries: tuple[zipfile.ZipInfo, ...] | None = None
     part: int = 0  # the range's place in its document
     size_bytes: int = 0  # its share of the document's bytes, for progress
 
@@ -506,8 +512,8 @@ def document_groups(documents: list[RawDocument], group_bytes: int | None = None
     for ordinal, document in enumerate(documents):
         ranges = _zip_member_ranges(document, group_bytes) if document.size_bytes > group_bytes else None
         if ranges:
-            groups += [[DocumentPart(ordinal, document, members=members, part=part, size_bytes=n_bytes)]
-                       for part, (members, n_bytes) in enumerate(ranges)]
+            groups += [[DocumentPart(ordinal, document, members=members, zip_entries=entries, part=part, size_bytes=n_bytes)]
+                       for part, (members, n_bytes, entries) in enumerate(ranges)]
             size = group_bytes
             continue
         if size + document.size_bytes > group_bytes:
@@ -546,30 +552,33 @@ def _in_line_ranges(group: list[DocumentPart], range_bytes: int) -> list[list[Do
     return [[replace(part, lines=span, part=index, size_bytes=span[1] - span[0])] for index, span in enumerate(lines)]
 
 
-def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[tuple[tuple[int, int], int]] | None:
+ZipRange = tuple[tuple[int, int], int, tuple[zipfile.ZipInfo, ...]]  # [start, stop) of the members, bytes, their entries
+
+
+def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[ZipRange] | None:
     """For a zip, consecutive ranges of its members of about `group_bytes` compressed, each with
-    its share of the file's bytes; None for anything else, or a zip that does not open (its
-    reading then reports why)."""
+    its share of the file's bytes and its members' directory entries; None for anything else, or
+    a zip that does not open (its reading then reports why)."""
     try:
         with document.path.open("rb") as file:
             if detect.sniff_form(file.read(8)) != detect.ZIP:
                 return None
         with ZipMembers(document.path) as archive:
-            sizes = archive.compressed_sizes()
+            members = archive.members
     except ZIP_ARCHIVE_FAILURES:
         return None
-    if len(sizes) < 2:
+    if len(members) < 2:
         return None
-    ranges: list[tuple[tuple[int, int], int]] = []
+    ranges: list[ZipRange] = []
     start = taken = 0
-    for index, size in enumerate(sizes, 1):
-        taken += size
-        if taken >= group_bytes or index == len(sizes):
-            ranges.append(((start, index), taken))
+    for index, member in enumerate(members, 1):
+        taken += member.compress_size
+        if taken >= group_bytes or index == len(members):
+            ranges.append(((start, index), taken, tuple(members[start:index])))
             start, taken = index, 0
     # The headers and directory count too, so that progress ends at the file's size.
-    last_members, last_bytes = ranges[-1]
-    ranges[-1] = (last_members, last_bytes + document.size_bytes - sum(n for _, n in ranges))
+    last_members, last_bytes, last_entries = ranges[-1]
+    ranges[-1] = (last_members, last_bytes + document.size_bytes - sum(n for _, n, _ in ranges), last_entries)
     return ranges
 
 

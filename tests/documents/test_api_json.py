@@ -339,6 +339,69 @@ def test_zip_member_with_a_bad_checksum_is_reported_and_the_rest_load() -> None:
     ]
 
 
+def _central_crc_offset(archive: bytes, n: int) -> int:
+    """Where the CRC-32 of the archive's `n`-th member (0-based) sits in its central directory entry."""
+    entry = -1
+    for _ in range(n + 1):
+        entry = archive.index(b"PK\x01\x02", entry + 1)
+    return entry + 16
+
+
+def test_deflated_member_with_a_bad_checksum_is_reported_and_the_rest_load() -> None:
+    archive = bytearray(zip_of({"a.json": study_line("NCT00000001"), "b.json": study_line("NCT00000002")}))
+    crc = _central_crc_offset(bytes(archive), 0)
+    archive[crc] ^= 0xFF
+
+    assert summarize(read_bytes(bytes(archive), "x").items) == [
+        ("member a.json", "!unreadable zip member: Bad CRC-32 for file 'a.json'"),
+        ("member b.json", "NCT00000002"),
+    ]
+
+
+def test_deflated_member_whose_data_is_cut_short_or_garbled_is_reported_and_the_rest_load() -> None:
+    members = {"a.json": real_study("NCT00973089"), "b.json": study_line("NCT00000002")}
+    plain = zip_of(members)
+    info = zipfile.ZipFile(io.BytesIO(plain)).getinfo("a.json")
+    data_start = info.header_offset + 30 + len("a.json")
+    # The deflate stream of a.json ends early: its last bytes are zeros (an unfinished block).
+    cut = bytearray(plain)
+    cut[data_start + info.compress_size - 40 : data_start + info.compress_size] = b"\x00" * 40
+    # Or its first block has an invalid type (both type bits set).
+    garbled = bytearray(plain)
+    garbled[data_start] |= 0b110
+
+    assert summarize(read_bytes(bytes(cut), "x").items) == [
+        ("member a.json", "!unreadable zip member: Compressed file ended before the end-of-stream marker was reached"),
+        ("member b.json", "NCT00000002"),
+    ]
+    assert summarize(read_bytes(bytes(garbled), "x").items) == [
+        ("member a.json", "!unreadable zip member: Error -1 Invalid deflate block found"),
+        ("member b.json", "NCT00000002"),
+    ]
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_zip_members_read_the_same_whatever_their_compression(compression: int) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        archive.writestr("a.json", real_study("NCT03475563"))
+        archive.writestr("b.ndjson", study_line("NCT00000004") + b"\n" + study_line("NCT00000005"))
+
+    items = list(read_bytes(buffer.getvalue(), "x").items)
+    assert summarize(items) == [
+        ("member a.json", "NCT03475563"), ("member b.ndjson, line 1", "NCT00000004"), ("member b.ndjson, line 2", "NCT00000005"),
+    ]
+    assert items[0].study == orjson.loads(real_study("NCT03475563"))
+
+
+def test_a_member_declaring_a_wrong_size_is_reported() -> None:
+    archive = bytearray(zip_of({"a.json": study_line("NCT00000001")}))
+    size = _central_crc_offset(bytes(archive), 0) + 8  # the uncompressed size follows the CRC and compressed size
+    archive[size] += 1
+
+    assert summarize(read_bytes(bytes(archive), "x").items) == [("member a.json", "!unreadable zip member: Bad size for file 'a.json'")]
+
+
 def _stored_zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
