@@ -320,7 +320,7 @@ def test_workers_read_member_ranges_from_the_directory_entries_they_are_given(tm
     write_zip(bulk, [("sub/", b"")] + [(n, orjson.dumps(s)) for n, s in zip(names, STUDIES[:60])])
     ranges = [part for group in document_groups(inventory(tmp_path / "raw"), group_bytes=20_000) for part in group]
     assert len(ranges) > 2
-    assert [m.filename for part in ranges for m in part.zip_entries] == names
+    assert [m.filename for part in ranges for m in api_json.unpack_entries(part.zip_entries)] == names
     whole = [(item.position, item.nct_id) for item in read_document(bulk).items]
 
     def no_directory(*args, **kwargs):

@@ -20,7 +20,6 @@ import os
 import queue
 import time
 import traceback
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -32,7 +31,15 @@ import orjson
 import polars as pl
 
 from pipeline.documents import detect, read_document
-from pipeline.documents.api_json import NDJSON, ZIP_ARCHIVE_FAILURES, ZipMembers, ndjson_line_ranges, read_ndjson_lines
+from pipeline.documents.api_json import (
+    NDJSON,
+    ZIP_ARCHIVE_FAILURES,
+    ZipMembers,
+    ndjson_line_ranges,
+    pack_entries,
+    read_ndjson_lines,
+    unpack_entries,
+)
 from pipeline.documents.model import DocumentReading, ReadError, ReadItem, StudyRecord
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize, table_schema
@@ -233,18 +240,18 @@ def _read_guarded(path: Path) -> DocumentReading:
 
 
 def _read_members_guarded(
-    path: Path, members: tuple[int, int], archives: dict[Path, ZipMembers], entries: tuple[zipfile.ZipInfo, ...] | None = None,
+    path: Path, members: tuple[int, int], archives: dict[Path, ZipMembers], entries: bytes | None = None,
 ) -> DocumentReading:
     """A range of a zip's members, read through an archive kept open in `archives`, from their
-    directory `entries` when given (else the archive's directory is read); a failure becomes an
-    error row, as in _read_guarded."""
+    directory entries when given (`pack_entries`; else the archive's directory is read); a failure
+    becomes an error row, as in _read_guarded."""
 
     def items() -> Iterator[ReadItem]:
         try:
             archive = archives.get(path)
             if archive is None:
                 archive = archives[path] = ZipMembers(path, read_directory=entries is None)
-            yield from archive.read(*members, entries=entries)
+            yield from archive.read(*members, entries=None if entries is None else unpack_entries(entries))
         except Exception as error:  # noqa: BLE001 - one bad document must not stop the batch
             # Named after the range: several ranges of a vanished archive fail alike.
             yield ReadError(f"members {members[0] + 1} to {members[1]}",
@@ -406,8 +413,8 @@ class DocumentPart:
     document: RawDocument
     members: tuple[int, int] | None = None  # [start, stop) of the zip's members
     lines: tuple[int, int, int] | None = None  # [start, stop) bytes of NDJSON lines, and the first line's number
-    # The range's entries of the zip's directory, which the writer reads once for every worker.
-    zip_entries: tuple[zipfile.ZipInfo, ...] | None = None
+    # The range's entries of the zip's directory (pack_entries), which the writer reads once for every worker.
+    zip_entries: bytes | None = None
     part: int = 0  # the range's place in its document
     size_bytes: int = 0  # its share of the document's bytes, for progress
 
@@ -552,7 +559,7 @@ def _in_line_ranges(group: list[DocumentPart], range_bytes: int) -> list[list[Do
     return [[replace(part, lines=span, part=index, size_bytes=span[1] - span[0])] for index, span in enumerate(lines)]
 
 
-ZipRange = tuple[tuple[int, int], int, tuple[zipfile.ZipInfo, ...]]  # [start, stop) of the members, bytes, their entries
+ZipRange = tuple[tuple[int, int], int, bytes]  # [start, stop) of the members, bytes, their entries (pack_entries)
 
 
 def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[ZipRange] | None:
@@ -574,7 +581,7 @@ def _zip_member_ranges(document: RawDocument, group_bytes: int) -> list[ZipRange
     for index, member in enumerate(members, 1):
         taken += member.compress_size
         if taken >= group_bytes or index == len(members):
-            ranges.append(((start, index), taken, tuple(members[start:index])))
+            ranges.append(((start, index), taken, pack_entries(members[start:index])))
             start, taken = index, 0
     # The headers and directory count too, so that progress ends at the file's size.
     last_members, last_bytes, last_entries = ranges[-1]

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from pipeline.documents import read_bytes, read_document
+from pipeline.documents.api_json import ZipMembers, pack_entries, unpack_entries
 from pipeline.documents.model import ReadError, StudyRecord
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "documents"
@@ -392,6 +393,12 @@ def test_zip_members_read_the_same_whatever_their_compression(compression: int) 
         ("member a.json", "NCT03475563"), ("member b.ndjson, line 1", "NCT00000004"), ("member b.ndjson, line 2", "NCT00000005"),
     ]
     assert items[0].study == orjson.loads(real_study("NCT03475563"))
+    # As a worker reads them: from packed directory entries, handed over by another process.
+    with ZipMembers(io.BytesIO(buffer.getvalue())) as planner:
+        packed = pack_entries(planner.members)
+    with ZipMembers(io.BytesIO(buffer.getvalue()), read_directory=False) as worker:
+        assert [(e.filename, e.compress_type) for e in unpack_entries(packed)] == [("a.json", compression), ("b.ndjson", compression)]
+        assert summarize(worker.read(entries=unpack_entries(packed))) == summarize(items)
 
 
 def test_a_member_declaring_a_wrong_size_is_reported() -> None:
