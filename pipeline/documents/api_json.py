@@ -254,16 +254,19 @@ class ZipMembers:
             raise zipfile.BadZipFile("Bad magic number for file header")
         _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
         self.file.seek(name_length + extra_length, io.SEEK_CUR)
-        packed = self.file.read(member.compress_size)
-        if len(packed) != member.compress_size:
-            raise EOFError(f"member {member.filename!r} ends before its {member.compress_size} bytes")
-        if member.compress_type == zipfile.ZIP_STORED:
-            data = packed[:limit]
-        else:
-            inflater = isal_zlib.decompressobj(-15)
-            data = inflater.decompress(packed, limit)
-            if len(data) < limit and not inflater.eof:
-                raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        inflater = isal_zlib.decompressobj(-15) if member.compress_type == zipfile.ZIP_DEFLATED else None
+        data = b""
+        unread = member.compress_size
+        # In pieces, so that a huge member costs no more memory than `limit` (a study is one piece).
+        while unread and len(data) < limit:
+            piece = self.file.read(min(unread, READ_BUFFER_BYTES))
+            if not piece:
+                raise EOFError(f"member {member.filename!r} ends before its {member.compress_size} bytes")
+            unread -= len(piece)
+            piece = piece[: limit - len(data)] if inflater is None else inflater.decompress(piece, limit - len(data))
+            data = data + piece if data else piece
+        if inflater is not None and len(data) < limit and not inflater.eof:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
         if len(data) < limit:  # read whole: its size and checksum can be checked
             if len(data) != member.file_size:
                 raise zipfile.BadZipFile(f"Bad size for file {member.filename!r}")

@@ -401,6 +401,29 @@ def test_zip_members_read_the_same_whatever_their_compression(compression: int) 
         assert summarize(worker.read(entries=unpack_entries(packed))) == summarize(items)
 
 
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_member_over_the_size_limit_is_reported_and_reading_stops_at_the_limit(
+    compression: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.documents import api_json
+
+    monkeypatch.setattr(api_json, "MAX_MEMBER_BYTES", 3 * 1024 * 1024)
+    monkeypatch.setattr(api_json, "READ_BUFFER_BYTES", 64 * 1024)  # the member comes in many pieces
+    big = bytes(range(256)) * (16 * 1024)  # 4 MiB
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        archive.writestr("big.json", big)
+        archive.writestr("b.json", study_line("NCT00000002"))
+    with api_json.ZipMembers(io.BytesIO(buffer.getvalue())) as members:
+        assert members.member_bytes(members.members[0], 1024 * 1024 + 1) == big[: 1024 * 1024 + 1]
+        assert members.member_bytes(members.members[0], len(big) + 1) == big
+
+    assert summarize(read_bytes(buffer.getvalue(), "x").items) == [
+        ("member big.json", "!zip member larger than 3 MiB"),
+        ("member b.json", "NCT00000002"),
+    ]
+
+
 def test_a_member_declaring_a_wrong_size_is_reported() -> None:
     archive = bytearray(zip_of({"a.json": study_line("NCT00000001")}))
     size = _central_crc_offset(bytes(archive), 0) + 8  # the uncompressed size follows the CRC and compressed size
