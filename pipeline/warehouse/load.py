@@ -251,7 +251,7 @@ def _read_members_guarded(
             archive = archives.get(path)
             if archive is None:
                 archive = archives[path] = ZipMembers(path, read_directory=entries is None)
-            yield from archive.read(*members, entries=None if entries is None else unpack_entries(entries))
+            yield from archive.read(*members) if entries is None else archive.read_entries(unpack_entries(entries))
         except Exception as error:  # noqa: BLE001 - one bad document must not stop the batch
             # Named after the range: several ranges of a vanished archive fail alike.
             yield ReadError(f"members {members[0] + 1} to {members[1]}",

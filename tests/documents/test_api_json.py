@@ -398,7 +398,7 @@ def test_zip_members_read_the_same_whatever_their_compression(compression: int) 
         packed = pack_entries(planner.members)
     with ZipMembers(io.BytesIO(buffer.getvalue()), read_directory=False) as worker:
         assert [(e.filename, e.compress_type) for e in unpack_entries(packed)] == [("a.json", compression), ("b.ndjson", compression)]
-        assert summarize(worker.read(entries=unpack_entries(packed))) == summarize(items)
+        assert summarize(worker.read_entries(unpack_entries(packed))) == summarize(items)
 
 
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
