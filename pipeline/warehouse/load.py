@@ -528,7 +528,7 @@ def document_groups(documents: list[RawDocument], group_bytes: int | None = None
             size = 0
         groups[-1].append(DocumentPart(ordinal, document, size_bytes=document.size_bytes))
         size += document.size_bytes
-    if not _balanced(groups, min(cpu_count(), int(os.environ.get("TRIALS_WORKERS", cpu_count())))):
+    if not _balanced(groups, max_workers()):
         groups = [piece for group in groups for piece in _in_line_ranges(group, LINE_RANGE_GROUPS * group_bytes)]
     return groups
 
@@ -685,12 +685,17 @@ def _parallel_batches(groups: list[list[DocumentPart]], n_workers: int, make_bat
                 worker.kill()
 
 
-def worker_count(documents: list[RawDocument], n_groups: int) -> int:
-    """Worker processes for a full build: one per core, when there is enough input to pay for them."""
+def max_workers() -> int:
+    """Worker processes at most: one per core, or TRIALS_WORKERS if fewer."""
     cores = cpu_count()
+    return max(1, min(cores, int(os.environ.get("TRIALS_WORKERS", cores))))
+
+
+def worker_count(documents: list[RawDocument], n_groups: int) -> int:
+    """Worker processes for a build: one per core, when there is enough input to pay for them."""
     if n_groups < 2 or sum(d.size_bytes for d in documents) < PARALLEL_MIN_BYTES:
         return 1
-    return max(1, min(cores, n_groups, int(os.environ.get("TRIALS_WORKERS", cores))))
+    return min(n_groups, max_workers())
 
 
 def load_full(
