@@ -71,9 +71,9 @@ def build(raw_dir: Path, warehouse: Path, full: bool = False, wait_seconds: floa
     studies = _materialization_metadata(result, "studies")
     build_info = _materialization_metadata(result, "build_info")
     failed_checks = [
-        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+        f"{check.asset_key.to_user_string()}:{check.check_name}" + (f" ({check.description})" if check.description else "")
+        for check in (e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION")
+        if not check.passed
     ]
     if build_info["build_kind"] == "up_to_date":
         print(f"{warehouse} is up to date ({elapsed:.1f}s): no document was added, changed or removed")

@@ -19,6 +19,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipeline import cli
+from pipeline.assets.checks import warehouse_checks
+from pipeline.assets.warehouse import warehouse_build
 from pipeline.definitions import defs
 from pipeline.resources import RawFolder, Warehouse
 
@@ -40,36 +43,9 @@ ASSET_KEYS = [
 BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export", "ctgov_api_studies"})
 
 ASSET_CHECKS = [
-    "arm_interventions:links_resolve", "arm_interventions:nct_id_in_studies", "arm_interventions:unique_key",
-    "arms:nct_id_in_studies", "arms:unique_key",
-    "available_ipds:nct_id_in_studies", "available_ipds:unique_key",
-    "browse_branches:nct_id_in_studies", "browse_branches:unique_key",
-    "browse_leaves:nct_id_in_studies", "browse_leaves:unique_key",
-    "build_info:warehouse_is_fresh",
-    "central_contacts:nct_id_in_studies", "central_contacts:unique_key",
-    "condition_mesh_terms:nct_id_in_studies", "condition_mesh_terms:unique_key",
-    "conditions:nct_id_in_studies", "conditions:unique_key",
-    "documents:unique_key",
-    "identifiers:nct_id_in_studies", "identifiers:unique_key",
-    "ingest_errors:no_rejected_documents", "ingest_errors:unique_key",
-    "intervention_mesh_terms:nct_id_in_studies", "intervention_mesh_terms:unique_key",
-    "interventions:nct_id_in_studies", "interventions:unique_key",
-    "ipd_sharing_statements:nct_id_in_studies", "ipd_sharing_statements:unique_key",
-    "keywords:nct_id_in_studies", "keywords:unique_key",
-    "officials:nct_id_in_studies", "officials:unique_key",
-    "outcomes:nct_id_in_studies", "outcomes:unique_key",
-    "record_sections:nct_id_in_studies", "record_sections:unique_key",
-    "retractions:nct_id_in_studies", "retractions:unique_key",
-    "see_also_links:nct_id_in_studies", "see_also_links:unique_key",
-    "site_contacts:nct_id_in_studies", "site_contacts:unique_key",
-    "sites:nct_id_in_studies", "sites:unique_key",
-    "sponsors:nct_id_in_studies", "sponsors:unique_key",
-    "studies:unique_key",
-    "study_records:unique_key",
-    "study_references:nct_id_in_studies", "study_references:unique_key",
-    "study_versions:unique_key",
-    "superseded_records:unique_key",
-    "unmapped_values:nct_id_in_studies", "unmapped_values:unique_key",
+    "arm_interventions:links_resolve",
+    "build_info:keys_unique", "build_info:nct_ids_in_studies", "build_info:warehouse_is_fresh",
+    "ingest_errors:no_rejected_documents",
 ]
 
 
@@ -161,6 +137,61 @@ def test_build_job_passes_every_asset_check(sample_build) -> None:
     assert sorted(name for name, e in evaluations.items() if not e.passed) == []
 
 
+def run_checks(warehouse: Path) -> dict[str, dg.AssetCheckEvaluation]:
+    """The integrity checks alone, on a warehouse as it is on disk."""
+    job = dg.define_asset_job("integrity_checks", selection=dg.AssetSelection.checks(warehouse_checks))
+    checks_only = dg.Definitions(
+        assets=[warehouse_build], asset_checks=[warehouse_checks], jobs=[job],
+        resources={"raw_folder": RawFolder(path=str(warehouse.parent)), "warehouse": Warehouse(path=str(warehouse))},
+    )
+    result = checks_only.resolve_job_def("integrity_checks").execute_in_process(raise_on_error=False)
+    assert result.success, failure_message(result)
+    return check_evaluations(result)
+
+
+def test_integrity_checks_name_each_failing_table_with_its_counts(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    write_study(raw_dir / "good.json", json.loads(A_STUDY.read_text(encoding="utf-8")))
+    warehouse = tmp_path / "w.duckdb"
+    assert run_build(raw_dir, warehouse).success
+    with duckdb.connect(str(warehouse)) as con:
+        # A duplicate key in conditions, a null key part in keywords, and rows of a study that
+        # does not exist in sites and arm_interventions (whose link then dangles too).
+        con.execute("insert into conditions select * from conditions where condition_position = 1")
+        con.execute("insert into keywords (nct_id, keyword_position, keyword) values ('NCT00973089', null, 'x')")
+        con.execute("insert into sites (nct_id, site_position) values ('NCT99999999', 1), ('NCT99999999', 2)")
+        con.execute("insert into arm_interventions (nct_id, arm_position, intervention_position) values ('NCT99999999', 1, 1)")
+
+    evaluations = run_checks(warehouse)
+
+    keys = evaluations["build_info:keys_unique"]
+    assert keys.passed is False
+    assert keys.description == (
+        "duplicate or null keys in 2 of 29 tables: conditions: 1 duplicate keys; keywords: 1 rows with a null key"
+    )
+    assert keys.metadata["failing_tables"].value == {
+        "conditions": {"duplicate keys": 1, "rows with a null key": 0},
+        "keywords": {"duplicate keys": 0, "rows with a null key": 1},
+    }
+    assert keys.metadata["tables_checked"].value == 29
+    orphans = evaluations["build_info:nct_ids_in_studies"]
+    assert orphans.passed is False
+    assert orphans.description == (
+        "rows of studies that do not exist in 2 of 23 tables: arm_interventions: 1 rows whose nct_id is not in studies; "
+        "sites: 2 rows whose nct_id is not in studies"
+    )
+    assert evaluations["arm_interventions:links_resolve"].passed is False
+    assert evaluations["arm_interventions:links_resolve"].description == "1 links point to no arm or intervention of their study"
+    assert evaluations["ingest_errors:no_rejected_documents"].passed is True
+
+
+def test_integrity_checks_pass_on_a_sound_warehouse_and_say_what_they_covered(sample_build, tmp_path: Path) -> None:
+    evaluations = check_evaluations(sample_build)
+    keys, orphans = evaluations["build_info:keys_unique"], evaluations["build_info:nct_ids_in_studies"]
+    assert (keys.passed, keys.description, keys.metadata["failing_tables"].value) == (True, "none in 29 tables", {})
+    assert (orphans.passed, orphans.description) == (True, "none in 23 tables")
+
+
 # ---- junk in the raw folder ------------------------------------------------------------------
 
 
@@ -183,6 +214,19 @@ def test_a_garbage_file_is_recorded_and_warned_about_but_does_not_stop_the_build
     rejected = evaluations["ingest_errors:no_rejected_documents"]
     assert (rejected.passed, rejected.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert sorted(name for name, e in evaluations.items() if not e.passed) == ["ingest_errors:no_rejected_documents"]
+
+
+def test_trials_build_prints_each_failed_check_with_what_it_found(tmp_path: Path, capsys) -> None:
+    raw_dir = tmp_path / "raw"
+    write_study(raw_dir / "good.json", json.loads(A_STUDY.read_text(encoding="utf-8")))
+    (raw_dir / "garbage.txt").write_bytes(b"not a study\n")
+
+    assert cli.main(["build", "--raw-dir", str(raw_dir), "--warehouse", str(tmp_path / "w.duckdb")]) == 0
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == (
+        "checks not passed: ingest_errors:no_rejected_documents (1 documents or records rejected: see the ingest_errors table)"
+    )
 
 
 # ---- the same study in several documents -----------------------------------------------------
