@@ -3,7 +3,9 @@ ones `dagster dev` shows; `sql` and `docs` are conveniences around the warehouse
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -219,5 +221,27 @@ def main(argv: list[str] | None = None) -> int:
     return docs()
 
 
+def run() -> None:
+    """The `trials` command: `main`, then an exit that skips the interpreter's teardown.
+
+    When `main` returns, every file is written and closed and every worker process has exited.
+    A normal exit would then spend 0.3-0.5 s in the cyclic collector, walking the 200,000-odd
+    objects that Dagster, polars and DuckDB leave behind: a sixth of a refresh that finds nothing
+    to do. The atexit handlers still run (logging, multiprocessing, temporary directories); only
+    the freeing of memory the process is about to give back is skipped.
+    """
+    code = main()
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:  # not CPython: exit the ordinary way
+        sys.exit(code)
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
