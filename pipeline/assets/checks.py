@@ -9,7 +9,7 @@ import dagster as dg
 
 from pipeline.resources import Warehouse
 from pipeline.tables import schema
-from pipeline.warehouse.ddl import quote_identifier
+from pipeline.warehouse.ddl import quote_identifier, quote_literal
 from pipeline.warehouse.files import WarehouseFiles, read_check
 from pipeline.warehouse.load import LOADED_TABLES
 from pipeline.warehouse.queries import one_row, scalar
@@ -24,7 +24,7 @@ def duplicate_key_sql(table: schema.Table) -> str:
     null_keys = " or ".join(f"{quote_identifier(k)} is null" for k in table.key)
     name = quote_identifier(table.name)
     return (
-        f"select '{table.name}', (select count(*) from (select {keys} from {name} group by all having count(*) > 1)),"
+        f"select {quote_literal(table.name)}, (select count(*) from (select {keys} from {name} group by all having count(*) > 1)),"
         f" (select count(*) from {name} where {null_keys})"
     )
 
@@ -32,7 +32,7 @@ def duplicate_key_sql(table: schema.Table) -> str:
 def orphan_sql(table: schema.Table) -> str:
     """One row: the table's name and how many of its rows have an nct_id missing from studies."""
     return (
-        f"select '{table.name}', count(*) from {quote_identifier(table.name)} c "
+        f"select {quote_literal(table.name)}, count(*) from {quote_identifier(table.name)} c "
         "where not exists (select 1 from studies s where s.nct_id = c.nct_id)"
     )
 
@@ -58,15 +58,25 @@ LINKS_RESOLVE = dg.AssetCheckKey(dg.AssetKey("arm_interventions"), "links_resolv
 NO_REJECTED_DOCUMENTS = dg.AssetCheckKey(dg.AssetKey(schema.INGEST_ERRORS.name), "no_rejected_documents")
 
 
-def _failures(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    return {table: found for table, found in counts.items() if any(found.values())}
-
-
 def _describe(failures: dict[str, dict[str, int]], what: str, tables_checked: int) -> str:
     if not failures:
         return f"none in {tables_checked} tables"
     listed = "; ".join(f"{table}: " + ", ".join(f"{n} {kind}" for kind, n in found.items() if n) for table, found in failures.items())
     return f"{what} in {len(failures)} of {tables_checked} tables: {listed}"
+
+
+def _every_table_check(
+    con, key: dg.AssetCheckKey, per_table_sql: Callable[[schema.Table], str], tables: Iterable[schema.Table],
+    counted: tuple[str, ...], what: str,
+) -> dg.AssetCheckResult:
+    """Passes when every count of every table is 0; `counted` names the counts the SQL gives after the table's name."""
+    counts = {table: dict(zip(counted, found)) for table, *found in con.execute(all_tables_sql(per_table_sql, tables)).fetchall()}
+    failures = {table: found for table, found in counts.items() if any(found.values())}
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key, check_name=key.name, passed=not failures,
+        description=_describe(failures, what, len(counts)),
+        metadata={"tables_checked": len(counts), "failing_tables": failures},
+    )
 
 
 @dg.multi_asset_check(
@@ -90,27 +100,11 @@ def warehouse_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     selected = context.selected_asset_check_keys
     with warehouse.read_only() as con:
         if KEYS_UNIQUE in selected:
-            counts = {
-                table: {"duplicate keys": duplicates, "rows with a null key": nulls}
-                for table, duplicates, nulls in con.execute(all_tables_sql(duplicate_key_sql, KEYED_TABLES)).fetchall()
-            }
-            failures = _failures(counts)
-            yield dg.AssetCheckResult(
-                asset_key=KEYS_UNIQUE.asset_key, check_name=KEYS_UNIQUE.name, passed=not failures,
-                description=_describe(failures, "duplicate or null keys", len(counts)),
-                metadata={"tables_checked": len(counts), "failing_tables": failures},
-            )
+            yield _every_table_check(con, KEYS_UNIQUE, duplicate_key_sql, KEYED_TABLES,
+                                     ("duplicate keys", "rows with a null key"), "duplicate or null keys")
         if NCT_IDS_IN_STUDIES in selected:
-            counts = {
-                table: {"rows whose nct_id is not in studies": orphans}
-                for table, orphans in con.execute(all_tables_sql(orphan_sql, CHILD_TABLES)).fetchall()
-            }
-            failures = _failures(counts)
-            yield dg.AssetCheckResult(
-                asset_key=NCT_IDS_IN_STUDIES.asset_key, check_name=NCT_IDS_IN_STUDIES.name, passed=not failures,
-                description=_describe(failures, "rows of studies that do not exist", len(counts)),
-                metadata={"tables_checked": len(counts), "failing_tables": failures},
-            )
+            yield _every_table_check(con, NCT_IDS_IN_STUDIES, orphan_sql, CHILD_TABLES,
+                                     ("rows whose nct_id is not in studies",), "rows of studies that do not exist")
         if LINKS_RESOLVE in selected:
             dangling = scalar(con, DANGLING_LINKS_SQL)
             yield dg.AssetCheckResult(

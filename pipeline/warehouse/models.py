@@ -113,7 +113,7 @@ def parse_model(path: Path) -> Model:
     return Model(path.stem, path, purpose, grain, columns, select_sql, parameters)
 
 
-@cache  # parsing is most of the definitions' load time, and each model's reads are asked for more than once
+@cache  # the definitions ask for each model's reads more than once while they load, and parsing is the slow part
 def tables_read(select_sql: str) -> tuple[str, ...]:
     # Scopes resolve each FROM to a CTE or a real table, so an import CTE that shares its
     # table's name (`with studies as (select * from studies)`) still counts as reading it.
