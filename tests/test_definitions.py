@@ -185,7 +185,7 @@ def test_integrity_checks_name_each_failing_table_with_its_counts(tmp_path: Path
     assert evaluations["ingest_errors:no_rejected_documents"].passed is True
 
 
-def test_integrity_checks_pass_on_a_sound_warehouse_and_say_what_they_covered(sample_build, tmp_path: Path) -> None:
+def test_integrity_checks_pass_on_a_sound_warehouse_and_say_what_they_covered(sample_build) -> None:
     evaluations = check_evaluations(sample_build)
     keys, orphans = evaluations["build_info:keys_unique"], evaluations["build_info:nct_ids_in_studies"]
     assert (keys.passed, keys.description, keys.metadata["failing_tables"].value) == (True, "none in 29 tables", {})
