@@ -1,4 +1,4 @@
-"""Canonical studies in, one polars frame per study table out, driven by the mapping in `schema.py`.
+"""Canonical studies in, one polars frame per study table out, driven by the mapping in `schema/`.
 
 The mapping is compiled once, at import, into a plan per source (`_SourcePlan`). Studies are then
 read a chunk at a time and column-wise: each step of a source's path is taken for all of the

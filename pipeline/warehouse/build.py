@@ -49,7 +49,7 @@ def schema_hash() -> str:
         digest.update(create_view_sql(view).encode())
     for model in discover_models():
         digest.update(model.create_sql().encode())
-    for source in sorted((*PACKAGE_ROOT.glob("documents/*.py"), *PACKAGE_ROOT.glob("tables/*.py"),
+    for source in sorted((*PACKAGE_ROOT.glob("documents/*.py"), *PACKAGE_ROOT.glob("tables/**/*.py"),
                           PACKAGE_ROOT / "warehouse" / "load.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()

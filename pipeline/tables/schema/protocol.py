@@ -1,112 +1,12 @@
-"""The one declarative description of the warehouse: every table, its grain, key, columns,
-DuckDB types, descriptions, and the document path each column comes from.
-
-The normalizer (`normalize.py`), the DDL and `COMMENT ON` statements (`pipeline/warehouse/schema_sql.py`)
-and `docs/data-dictionary.md` are all generated from what is declared here.
-
-How a study table is read from a canonical (API v2) study, in the manner of AACT's mapping:
-- `Source.path` is a dotted path from the study root; a `[]` after a key fans out over that list.
-  A path that ends in an object yields one row; one that ends in `[]` yields a row per element.
-- A column's `source` is a dotted path relative to the row's element; `.` is the element itself
-  (for lists of strings); `#0`, `#1` are the 1-based positions at the first and second `[]`.
-- `Source.constants` give fixed column values for rows from that source (an outcome's kind).
-- `Source.overrides` re-point a column for that source only (an alias id is the element itself).
-- A column with `derive` is computed from another column of the same row (a DATE from its raw text).
-- `position` columns count rows of the table within a study across all its sources, 1-based, in
-  document order, so child rows have a stable key that survives reloads (no autoincrement).
-"""
+"""The protocol tables: what the sponsor registered (protocolSection) and what ClinicalTrials.gov
+derives from it (derivedSection), one table per repeated part of the record."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-PS = "protocolSection"
-IDENT = f"{PS}.identificationModule"
-STATUS = f"{PS}.statusModule"
-SPONSORS = f"{PS}.sponsorCollaboratorsModule"
-OVERSIGHT = f"{PS}.oversightModule"
-DESCRIPTION = f"{PS}.descriptionModule"
-CONDITIONS = f"{PS}.conditionsModule"
-DESIGN = f"{PS}.designModule"
-ARMS_INTERVENTIONS = f"{PS}.armsInterventionsModule"
-OUTCOMES = f"{PS}.outcomesModule"
-ELIGIBILITY = f"{PS}.eligibilityModule"
-CONTACTS_LOCATIONS = f"{PS}.contactsLocationsModule"
-REFERENCES = f"{PS}.referencesModule"
-IPD = f"{PS}.ipdSharingStatementModule"
-DERIVED = "derivedSection"
-MISC = f"{DERIVED}.miscInfoModule"
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """A column computed from another column of the same row."""
-
-    kind: str  # "date", "date_precision", "age_years", "phase_label"
-    from_column: str
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # DuckDB type
-    description: str
-    source: str | None = None  # path relative to the row element; None for constants, positions set by Source
-    derive: Derivation | None = None
-    position: bool = False  # running 1-based position of the row within its study
-
-
-@dataclass(frozen=True)
-class Source:
-    path: str
-    constants: dict[str, str] = field(default_factory=dict)
-    overrides: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    grain: str  # "one row per ..."
-    description: str
-    key: tuple[str, ...]
-    columns: tuple[Column, ...]
-    sources: tuple[Source, ...] = ()  # empty for tables filled by the loader itself
-
-    @property
-    def comment(self) -> str:
-        return f"{self.description} Grain: {self.grain}."
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
-
-def _nct_id(source: str = "") -> Column:
-    # Child rows carry the study id; for study-level sources it is read from the row itself.
-    return Column("nct_id", "VARCHAR", "ClinicalTrials.gov identifier of the study (NCT followed by 8 digits).", source or None)
-
-
-def _position(name: str, what: str) -> Column:
-    return Column(name, "INTEGER", f"1-based position of the {what} within the study, in document order; with nct_id, the stable key.", position=True)
-
-
-def _date(name: str, path: str, what: str, *, typed: bool) -> tuple[Column, ...]:
-    """A date as the API gives it, verbatim, plus the DATE, its precision and (for date structs) its type."""
-    raw_path = f"{path}.date" if typed else path
-    columns = [
-        Column(f"{name}_raw", "VARCHAR", f"{what}, verbatim as in the record (YYYY, YYYY-MM or YYYY-MM-DD).", raw_path),
-        Column(name, "DATE", f"{what} as a DATE; a month-only date resolves to the month's last day and a year-only date to 31 December (as AACT does).", derive=Derivation("date", f"{name}_raw")),
-        Column(f"{name}_precision", "VARCHAR", f"Precision of {what.lower()}: day, month or year.", derive=Derivation("date_precision", f"{name}_raw")),
-    ]
-    if typed:
-        columns.append(Column(f"{name}_type", "VARCHAR", f"Whether {what.lower()} is ACTUAL or ESTIMATED (API code).", f"{path}.type"))
-    return tuple(columns)
-
-
-def _age(name: str, path: str, what: str) -> tuple[Column, ...]:
-    return (
-        Column(name, "VARCHAR", f"{what}, verbatim (e.g. '18 Years', '6 Months').", path),
-        Column(f"{name}_years", "DOUBLE", f"{what} in years (months/12, weeks*7/365.25, days/365.25, ...); null when not stated.", derive=Derivation("age_years", name)),
-    )
-
+from pipeline.tables.schema.base import (
+    ARMS_INTERVENTIONS, CONDITIONS, CONTACTS_LOCATIONS, DERIVED, DESCRIPTION, DESIGN, ELIGIBILITY, IDENT, IPD, MISC,
+    OUTCOMES, OVERSIGHT, REFERENCES, SPONSORS, STATUS, Column, Derivation, Source, Table, View, age_columns,
+    date_columns, nct_id_column, position_column,
+)
 
 STUDIES = Table(
     name="studies",
@@ -115,7 +15,7 @@ STUDIES = Table(
     key=("nct_id",),
     sources=(Source(""),),
     columns=(
-        _nct_id(f"{IDENT}.nctId"),
+        nct_id_column(f"{IDENT}.nctId"),
         Column("brief_title", "VARCHAR", "Short title in plain language.", f"{IDENT}.briefTitle"),
         Column("official_title", "VARCHAR", "Official scientific title.", f"{IDENT}.officialTitle"),
         Column("acronym", "VARCHAR", "Study acronym.", f"{IDENT}.acronym"),
@@ -129,22 +29,22 @@ STUDIES = Table(
         Column("has_expanded_access", "BOOLEAN", "Whether expanded access to the intervention is available.", f"{STATUS}.expandedAccessInfo.hasExpandedAccess"),
         Column("expanded_access_nct_id", "VARCHAR", "NCT id of the expanded-access record for this study's intervention.", f"{STATUS}.expandedAccessInfo.nctId"),
         Column("expanded_access_status", "VARCHAR", "Status of that expanded-access record (API code).", f"{STATUS}.expandedAccessInfo.statusForNctId"),
-        *_date("status_verified_date", f"{STATUS}.statusVerifiedDate", "Date the status was last verified", typed=False),
-        *_date("start_date", f"{STATUS}.startDateStruct", "Study start date", typed=True),
-        *_date("primary_completion_date", f"{STATUS}.primaryCompletionDateStruct", "Primary completion date", typed=True),
-        *_date("completion_date", f"{STATUS}.completionDateStruct", "Study completion date", typed=True),
-        *_date("study_first_submit_date", f"{STATUS}.studyFirstSubmitDate", "Date first submitted to ClinicalTrials.gov", typed=False),
-        *_date("study_first_submit_qc_date", f"{STATUS}.studyFirstSubmitQcDate", "Date first submitted that met QC criteria", typed=False),
-        *_date("study_first_post_date", f"{STATUS}.studyFirstPostDateStruct", "Date first posted", typed=True),
+        *date_columns("status_verified_date", f"{STATUS}.statusVerifiedDate", "Date the status was last verified", typed=False),
+        *date_columns("start_date", f"{STATUS}.startDateStruct", "Study start date", typed=True),
+        *date_columns("primary_completion_date", f"{STATUS}.primaryCompletionDateStruct", "Primary completion date", typed=True),
+        *date_columns("completion_date", f"{STATUS}.completionDateStruct", "Study completion date", typed=True),
+        *date_columns("study_first_submit_date", f"{STATUS}.studyFirstSubmitDate", "Date first submitted to ClinicalTrials.gov", typed=False),
+        *date_columns("study_first_submit_qc_date", f"{STATUS}.studyFirstSubmitQcDate", "Date first submitted that met QC criteria", typed=False),
+        *date_columns("study_first_post_date", f"{STATUS}.studyFirstPostDateStruct", "Date first posted", typed=True),
         Column("is_results_waived", "BOOLEAN", "Whether results submission was waived.", f"{STATUS}.resultsWaived"),
-        *_date("results_first_submit_date", f"{STATUS}.resultsFirstSubmitDate", "Date results were first submitted", typed=False),
-        *_date("results_first_submit_qc_date", f"{STATUS}.resultsFirstSubmitQcDate", "Date results first met QC criteria", typed=False),
-        *_date("results_first_post_date", f"{STATUS}.resultsFirstPostDateStruct", "Date results were first posted", typed=True),
-        *_date("disp_first_submit_date", f"{STATUS}.dispFirstSubmitDate", "Date a certification/extension request was first submitted", typed=False),
-        *_date("disp_first_submit_qc_date", f"{STATUS}.dispFirstSubmitQcDate", "Date that request first met QC criteria", typed=False),
-        *_date("disp_first_post_date", f"{STATUS}.dispFirstPostDateStruct", "Date that request was first posted", typed=True),
-        *_date("last_update_submit_date", f"{STATUS}.lastUpdateSubmitDate", "Date the last update was submitted", typed=False),
-        *_date("last_update_post_date", f"{STATUS}.lastUpdatePostDateStruct", "Date the last update was posted", typed=True),
+        *date_columns("results_first_submit_date", f"{STATUS}.resultsFirstSubmitDate", "Date results were first submitted", typed=False),
+        *date_columns("results_first_submit_qc_date", f"{STATUS}.resultsFirstSubmitQcDate", "Date results first met QC criteria", typed=False),
+        *date_columns("results_first_post_date", f"{STATUS}.resultsFirstPostDateStruct", "Date results were first posted", typed=True),
+        *date_columns("disp_first_submit_date", f"{STATUS}.dispFirstSubmitDate", "Date a certification/extension request was first submitted", typed=False),
+        *date_columns("disp_first_submit_qc_date", f"{STATUS}.dispFirstSubmitQcDate", "Date that request first met QC criteria", typed=False),
+        *date_columns("disp_first_post_date", f"{STATUS}.dispFirstPostDateStruct", "Date that request was first posted", typed=True),
+        *date_columns("last_update_submit_date", f"{STATUS}.lastUpdateSubmitDate", "Date the last update was submitted", typed=False),
+        *date_columns("last_update_post_date", f"{STATUS}.lastUpdatePostDateStruct", "Date the last update was posted", typed=True),
         Column("lead_sponsor_name", "VARCHAR", "Lead sponsor's name (also in sponsors).", f"{SPONSORS}.leadSponsor.name"),
         Column("lead_sponsor_class", "VARCHAR", "Lead sponsor's agency class (API code).", f"{SPONSORS}.leadSponsor.class"),
         Column("responsible_party_type", "VARCHAR", "Who is responsible for the record (API code: SPONSOR, PRINCIPAL_INVESTIGATOR, SPONSOR_INVESTIGATOR).", f"{SPONSORS}.responsibleParty.type"),
@@ -189,8 +89,8 @@ STUDIES = Table(
         Column("sex", "VARCHAR", "Sex of eligible participants (API code: ALL, FEMALE, MALE).", f"{ELIGIBILITY}.sex"),
         Column("is_gender_based", "BOOLEAN", "Whether eligibility is based on gender identity.", f"{ELIGIBILITY}.genderBased"),
         Column("gender_description", "VARCHAR", "Description of gender-based eligibility.", f"{ELIGIBILITY}.genderDescription"),
-        *_age("minimum_age", f"{ELIGIBILITY}.minimumAge", "Minimum eligible age"),
-        *_age("maximum_age", f"{ELIGIBILITY}.maximumAge", "Maximum eligible age"),
+        *age_columns("minimum_age", f"{ELIGIBILITY}.minimumAge", "Minimum eligible age"),
+        *age_columns("maximum_age", f"{ELIGIBILITY}.maximumAge", "Maximum eligible age"),
         Column("std_ages", "VARCHAR[]", "Standard age groups (API codes: CHILD, ADULT, OLDER_ADULT).", f"{ELIGIBILITY}.stdAges"),
         Column("study_population", "VARCHAR", "Study population of an observational study.", f"{ELIGIBILITY}.studyPopulation"),
         Column("sampling_method", "VARCHAR", "Sampling method of an observational study (API code).", f"{ELIGIBILITY}.samplingMethod"),
@@ -207,8 +107,8 @@ ARMS = Table(
     key=("nct_id", "arm_position"),
     sources=(Source(f"{ARMS_INTERVENTIONS}.armGroups[]"),),
     columns=(
-        _nct_id(),
-        _position("arm_position", "arm"),
+        nct_id_column(),
+        position_column("arm_position", "arm"),
         Column("arm_label", "VARCHAR", "Arm label, verbatim; arm_interventions links on it.", "label"),
         Column("arm_type", "VARCHAR", "Arm type (API code, e.g. EXPERIMENTAL, PLACEBO_COMPARATOR).", "type"),
         Column("description", "VARCHAR", "Arm description, verbatim.", "description"),
@@ -223,8 +123,8 @@ INTERVENTIONS = Table(
     key=("nct_id", "intervention_position"),
     sources=(Source(f"{ARMS_INTERVENTIONS}.interventions[]"),),
     columns=(
-        _nct_id(),
-        _position("intervention_position", "intervention"),
+        nct_id_column(),
+        position_column("intervention_position", "intervention"),
         Column("intervention_type", "VARCHAR", "Intervention type (API code, e.g. DRUG, DEVICE, BEHAVIORAL).", "type"),
         Column("intervention_name", "VARCHAR", "Intervention name, verbatim.", "name"),
         Column("description", "VARCHAR", "Intervention description, verbatim.", "description"),
@@ -239,7 +139,7 @@ ARM_INTERVENTIONS = Table(
     description="Which intervention each arm receives, resolved from the interventions' arm labels and the arms' 'Type: Name' lists.",
     key=("nct_id", "arm_position", "intervention_position"),
     columns=(
-        _nct_id(),
+        nct_id_column(),
         Column("arm_label", "VARCHAR", "Label of the arm (as in arms.arm_label)."),
         Column("intervention_name", "VARCHAR", "Name of the intervention (as in interventions.intervention_name)."),
         Column("arm_position", "INTEGER", "arms.arm_position of the linked arm."),
@@ -259,8 +159,8 @@ OUTCOME_MEASURES = Table(
         Source(f"{OUTCOMES}.otherOutcomes[]", constants={"outcome_kind": "other"}),
     ),
     columns=(
-        _nct_id(),
-        _position("outcome_position", "outcome (primary first, then secondary, then other)"),
+        nct_id_column(),
+        position_column("outcome_position", "outcome (primary first, then secondary, then other)"),
         Column("outcome_kind", "VARCHAR", "primary, secondary or other."),
         Column("kind_position", "INTEGER", "1-based order of the outcome within its kind.", "#0"),
         Column("measure", "VARCHAR", "Outcome measure title, verbatim.", "measure"),
@@ -276,8 +176,8 @@ SITES = Table(
     key=("nct_id", "site_position"),
     sources=(Source(f"{CONTACTS_LOCATIONS}.locations[]"),),
     columns=(
-        _nct_id(),
-        _position("site_position", "site"),
+        nct_id_column(),
+        position_column("site_position", "site"),
         Column("facility", "VARCHAR", "Facility name.", "facility"),
         Column("site_status", "VARCHAR", "Recruitment status at the site (API code).", "status"),
         Column("city", "VARCHAR", "City.", "city"),
@@ -297,8 +197,8 @@ CONDITION_LIST = Table(
     key=("nct_id", "condition_position"),
     sources=(Source(f"{CONDITIONS}.conditions[]"),),
     columns=(
-        _nct_id(),
-        _position("condition_position", "condition"),
+        nct_id_column(),
+        position_column("condition_position", "condition"),
         Column("condition", "VARCHAR", "Condition, verbatim.", "."),
     ),
 )
@@ -310,8 +210,8 @@ KEYWORDS = Table(
     key=("nct_id", "keyword_position"),
     sources=(Source(f"{CONDITIONS}.keywords[]"),),
     columns=(
-        _nct_id(),
-        _position("keyword_position", "keyword"),
+        nct_id_column(),
+        position_column("keyword_position", "keyword"),
         Column("keyword", "VARCHAR", "Keyword, verbatim.", "."),
     ),
 )
@@ -326,8 +226,8 @@ SPONSOR_LIST = Table(
         Source(f"{SPONSORS}.collaborators[]", constants={"sponsor_role": "collaborator"}),
     ),
     columns=(
-        _nct_id(),
-        _position("sponsor_position", "sponsor (the lead first)"),
+        nct_id_column(),
+        position_column("sponsor_position", "sponsor (the lead first)"),
         Column("sponsor_role", "VARCHAR", "lead or collaborator."),
         Column("sponsor_name", "VARCHAR", "Sponsor name, verbatim.", "name"),
         Column("agency_class", "VARCHAR", "Agency class (API code: INDUSTRY, NIH, FED, OTHER_GOV, INDIV, NETWORK, OTHER, UNKNOWN).", "class"),
@@ -346,8 +246,8 @@ def _mesh_table(name: str, module: str, what: str) -> Table:
             Source(f"{DERIVED}.{module}.ancestors[]", constants={"relation": "ancestor"}),
         ),
         columns=(
-            _nct_id(),
-            _position("mesh_position", "MeSH term (direct terms first)"),
+            nct_id_column(),
+            position_column("mesh_position", "MeSH term (direct terms first)"),
             Column("relation", "VARCHAR", "direct (the study's own term) or ancestor (a broader term above it)."),
             Column("mesh_id", "VARCHAR", "MeSH descriptor id (e.g. D015470).", "id"),
             Column("mesh_term", "VARCHAR", "MeSH term.", "term"),
@@ -368,8 +268,8 @@ BROWSE_LEAVES = Table(
         Source(f"{DERIVED}.interventionBrowseModule.browseLeaves[]", constants={"browse_module": "intervention"}),
     ),
     columns=(
-        _nct_id(),
-        _position("leaf_position", "browse leaf"),
+        nct_id_column(),
+        position_column("leaf_position", "browse leaf"),
         Column("browse_module", "VARCHAR", "condition or intervention."),
         Column("mesh_id", "VARCHAR", "MeSH id.", "id"),
         Column("name", "VARCHAR", "MeSH term.", "name"),
@@ -388,8 +288,8 @@ BROWSE_BRANCHES = Table(
         Source(f"{DERIVED}.interventionBrowseModule.browseBranches[]", constants={"browse_module": "intervention"}),
     ),
     columns=(
-        _nct_id(),
-        _position("branch_position", "browse branch"),
+        nct_id_column(),
+        position_column("branch_position", "browse branch"),
         Column("browse_module", "VARCHAR", "condition or intervention."),
         Column("abbrev", "VARCHAR", "Branch abbreviation.", "abbrev"),
         Column("name", "VARCHAR", "Branch name.", "name"),
@@ -403,8 +303,8 @@ OFFICIALS = Table(
     key=("nct_id", "official_position"),
     sources=(Source(f"{CONTACTS_LOCATIONS}.overallOfficials[]"),),
     columns=(
-        _nct_id(),
-        _position("official_position", "official"),
+        nct_id_column(),
+        position_column("official_position", "official"),
         Column("official_name", "VARCHAR", "Name, verbatim (degrees included).", "name"),
         Column("affiliation", "VARCHAR", "Affiliation.", "affiliation"),
         Column("official_role", "VARCHAR", "Role (API code: PRINCIPAL_INVESTIGATOR, STUDY_CHAIR, STUDY_DIRECTOR).", "role"),
@@ -425,7 +325,7 @@ CENTRAL_CONTACTS = Table(
     description="Central contacts for enrollment questions.",
     key=("nct_id", "contact_position"),
     sources=(Source(f"{CONTACTS_LOCATIONS}.centralContacts[]"),),
-    columns=(_nct_id(), _position("contact_position", "central contact"), *CONTACT_COLUMNS),
+    columns=(nct_id_column(), position_column("contact_position", "central contact"), *CONTACT_COLUMNS),
 )
 
 SITE_CONTACTS = Table(
@@ -435,7 +335,7 @@ SITE_CONTACTS = Table(
     key=("nct_id", "site_position", "contact_position"),
     sources=(Source(f"{CONTACTS_LOCATIONS}.locations[].contacts[]"),),
     columns=(
-        _nct_id(),
+        nct_id_column(),
         Column("site_position", "INTEGER", "sites.site_position of the site.", "#0"),
         Column("contact_position", "INTEGER", "1-based position of the contact within the site.", "#1"),
         *CONTACT_COLUMNS,
@@ -449,8 +349,8 @@ REFERENCE_LIST = Table(
     key=("nct_id", "reference_position"),
     sources=(Source(f"{REFERENCES}.references[]"),),
     columns=(
-        _nct_id(),
-        _position("reference_position", "reference"),
+        nct_id_column(),
+        position_column("reference_position", "reference"),
         Column("pmid", "VARCHAR", "PubMed id.", "pmid"),
         Column("reference_type", "VARCHAR", "Reference type (API code: BACKGROUND, RESULT, DERIVED).", "type"),
         Column("citation", "VARCHAR", "Citation, verbatim.", "citation"),
@@ -464,7 +364,7 @@ RETRACTIONS = Table(
     key=("nct_id", "reference_position", "retraction_position"),
     sources=(Source(f"{REFERENCES}.references[].retractions[]"),),
     columns=(
-        _nct_id(),
+        nct_id_column(),
         Column("reference_position", "INTEGER", "study_references.reference_position of the retracted reference.", "#0"),
         Column("retraction_position", "INTEGER", "1-based position of the retraction within the reference.", "#1"),
         Column("pmid", "VARCHAR", "PubMed id of the retraction notice.", "pmid"),
@@ -479,8 +379,8 @@ SEE_ALSO_LINKS = Table(
     key=("nct_id", "link_position"),
     sources=(Source(f"{REFERENCES}.seeAlsoLinks[]"),),
     columns=(
-        _nct_id(),
-        _position("link_position", "link"),
+        nct_id_column(),
+        position_column("link_position", "link"),
         Column("label", "VARCHAR", "Link label.", "label"),
         Column("url", "VARCHAR", "URL.", "url"),
     ),
@@ -493,8 +393,8 @@ AVAILABLE_IPDS = Table(
     key=("nct_id", "ipd_position"),
     sources=(Source(f"{REFERENCES}.availIpds[]"),),
     columns=(
-        _nct_id(),
-        _position("ipd_position", "data set"),
+        nct_id_column(),
+        position_column("ipd_position", "data set"),
         Column("ipd_id", "VARCHAR", "Identifier of the data set.", "id"),
         Column("ipd_type", "VARCHAR", "Type of data set.", "type"),
         Column("url", "VARCHAR", "URL.", "url"),
@@ -513,8 +413,8 @@ IDENTIFIERS = Table(
         Source(f"{IDENT}.nctIdAliases[]", constants={"identifier_source": "nct_alias"}, overrides={"identifier": "."}),
     ),
     columns=(
-        _nct_id(),
-        _position("identifier_position", "identifier (org study id first)"),
+        nct_id_column(),
+        position_column("identifier_position", "identifier (org study id first)"),
         Column("identifier_source", "VARCHAR", "org_study_id, secondary_id or nct_alias (an obsolete NCT id merged into this study)."),
         Column("identifier", "VARCHAR", "The identifier, verbatim.", "id"),
         Column("identifier_type", "VARCHAR", "Identifier type (API code, e.g. NIH, FDA, EUDRACT_NUMBER, OTHER_GRANT).", "type"),
@@ -530,7 +430,7 @@ IPD_SHARING_STATEMENTS = Table(
     key=("nct_id",),
     sources=(Source(IPD),),
     columns=(
-        _nct_id(),
+        nct_id_column(),
         Column("ipd_sharing", "VARCHAR", "Plan to share IPD (API code: YES, NO, UNDECIDED).", "ipdSharing"),
         Column("description", "VARCHAR", "Description of the plan.", "description"),
         Column("info_types", "VARCHAR[]", "Supporting information shared (API codes: STUDY_PROTOCOL, SAP, ICF, CSR, ANALYTIC_CODE).", "infoTypes"),
@@ -539,184 +439,6 @@ IPD_SHARING_STATEMENTS = Table(
         Column("url", "VARCHAR", "URL.", "url"),
     ),
 )
-
-RECORD_SECTIONS = Table(
-    name="record_sections",
-    grain="one row per study per part of the record kept whole as JSON",
-    description=(
-        "Parts of the record that have no tables of their own yet, kept whole as JSON so nothing is lost: "
-        "resultsSection, annotationSection, documentSection, and derivedSection's modelPredictions and submissionTracking."
-    ),
-    key=("nct_id", "section"),
-    columns=(
-        _nct_id(),
-        Column("section", "VARCHAR", "Dotted path of the part in the API v2 record (e.g. resultsSection)."),
-        Column("section_json", "JSON", "The part, as JSON."),
-    ),
-)
-
-UNMAPPED_VALUES = Table(
-    name="unmapped_values",
-    grain="one row per value of a study record that no table column maps",
-    description="Values the mapping does not know (new API fields): kept here so nothing is lost silently, and reported by the build.",
-    key=("nct_id", "path"),
-    columns=(
-        _nct_id(),
-        Column("path", "VARCHAR", "Dotted path of the value, list positions in brackets (e.g. protocolSection.designModule.newField)."),
-        Column("value", "VARCHAR", "The value: strings verbatim, other scalars as JSON."),
-    ),
-)
-
-DOCUMENTS = Table(
-    name="documents",
-    grain="one row per source document in the raw folder",
-    description="Provenance: every document read, its detected form, content hash and what it yielded.",
-    key=("document_path",),
-    columns=(
-        Column("document_path", "VARCHAR", "Path of the document, relative to the raw folder."),
-        Column("document_form", "VARCHAR", "Detected form: json_study, json_list, json_page, ndjson, zip, registry_export, study_page, unknown; '+gzip' when gzipped."),
-        Column("content_hash", "VARCHAR", "SHA-256 of the document's bytes."),
-        Column("size_bytes", "BIGINT", "Size of the document in bytes."),
-        Column("modified_at", "TIMESTAMP", "File modification time."),
-        Column("n_studies_found", "INTEGER", "Studies read from the document."),
-        Column("n_studies_loaded", "INTEGER", "Of those, the ones that are the current version of their study (the rest are superseded)."),
-        Column("n_errors", "INTEGER", "Records or parts of the document that could not be read (see ingest_errors)."),
-    ),
-)
-
-INGEST_ERRORS = Table(
-    name="ingest_errors",
-    grain="one row per document, or record within a document, that could not be read",
-    description="Rejected input, with where it is and why, so nothing is lost silently.",
-    key=("document_path", "position"),
-    columns=(
-        Column("document_path", "VARCHAR", "Path of the document, relative to the raw folder."),
-        Column("position", "VARCHAR", "Where in the document: empty for the whole document, else e.g. 'line 7', 'member NCT01.json', '[3]', 'line 2, column 5 (byte 40)'."),
-        Column("reason", "VARCHAR", "Why it was rejected."),
-        Column("excerpt", "VARCHAR", "A short excerpt of the offending input."),
-    ),
-)
-
-STUDY_RECORDS = Table(
-    name="study_records",
-    grain="one row per study record read from any document, loaded or superseded",
-    description=(
-        "Provenance: where every study record sits and which one is current. Incremental builds use it to tell "
-        "which studies a changed or removed document affects."
-    ),
-    key=("document_path", "record_index"),
-    columns=(
-        _nct_id(),
-        Column("document_path", "VARCHAR", "Document holding the record."),
-        Column("record_index", "INTEGER", "0-based ordinal of the record within the document; orders ties between versions."),
-        Column("position", "VARCHAR", "Position of the record in the document, as in ingest_errors."),
-        Column("last_update_post_date_raw", "VARCHAR", "The record's lastUpdatePostDate, verbatim."),
-        Column("record_hash", "VARCHAR", "BLAKE2b-128 of the record's canonical JSON: equal hashes are the same version."),
-        Column("is_current", "BOOLEAN", "Whether this record is the one loaded for its study: the latest lastUpdatePostDate, ties to the later document and record."),
-    ),
-)
-
-SUPERSEDED_RECORDS = Table(
-    name="superseded_records",
-    grain="one row per study record read but not loaded because another document holds a newer (or later-read) version",
-    description="Duplicate study records: the latest lastUpdatePostDate wins, ties go to the later document path and record.",
-    key=("nct_id", "document_path", "position"),
-    columns=(
-        _nct_id(),
-        Column("document_path", "VARCHAR", "Document holding the superseded record."),
-        Column("position", "VARCHAR", "Position of the superseded record in that document."),
-        Column("last_update_post_date_raw", "VARCHAR", "Its lastUpdatePostDate, verbatim."),
-        Column("superseded_by_document_path", "VARCHAR", "Document holding the version that was loaded."),
-        Column("superseded_by_position", "VARCHAR", "Position of that version."),
-    ),
-)
-
-BUILD_INFO = Table(
-    name="build_info",
-    grain="one row: the build that produced this warehouse",
-    description="When the warehouse was built and from which sources, for freshness checks and export manifests.",
-    key=("built_at",),
-    columns=(
-        Column("built_at", "TIMESTAMP", "When the build finished loading (UTC)."),
-        Column("build_kind", "VARCHAR", "full (every document read) or incremental (only new and changed documents read)."),
-        Column("sources_hash", "VARCHAR", "SHA-256 over the sorted (document path, content hash) pairs of the raw folder."),
-        Column("schema_hash", "VARCHAR", "Hash of the table definitions and SQL models; a build whose code differs rebuilds in full."),
-        Column("n_documents", "INTEGER", "Documents in the raw folder."),
-        Column("n_documents_read", "INTEGER", "Documents read by this build (all of them for a full build)."),
-        Column("n_studies", "INTEGER", "Studies loaded."),
-        Column("n_studies_written", "INTEGER", "Studies whose rows this build wrote (all of them for a full build)."),
-        Column("n_studies_dropped", "INTEGER", "Studies removed because no document holds them any more."),
-        Column("n_rejected", "INTEGER", "Documents or records rejected (rows of ingest_errors)."),
-        Column("raw_folder", "VARCHAR", "The raw folder the documents were read from."),
-    ),
-)
-
-# The record's fields that study_changes follows from one version to the next.
-STUDY_VERSIONS = Table(
-    name="study_versions",
-    grain="one row per distinct version of a study's record that the warehouse has loaded",
-    description=(
-        "Study history, kept in its own file beside the warehouse so that it survives incremental and full rebuilds; "
-        "each build copies it in. A version is identified by the hash of the record."
-    ),
-    key=("nct_id", "record_hash"),
-    columns=(
-        _nct_id(),
-        Column("record_hash", "VARCHAR", "BLAKE2b-128 of the record's canonical JSON (as study_records.record_hash)."),
-        Column("last_update_post_date", "DATE", "The version's lastUpdatePostDate."),
-        Column("last_update_post_date_raw", "VARCHAR", "The version's lastUpdatePostDate, verbatim."),
-        Column("first_seen_at", "TIMESTAMP", "When a build first loaded this version (UTC)."),
-        Column("last_seen_at", "TIMESTAMP", "When a build last loaded this version (UTC)."),
-        Column("source_document", "VARCHAR", "Document the version was loaded from when first seen."),
-        Column("overall_status", "VARCHAR", "Overall recruitment status of the version."),
-        Column("enrollment", "INTEGER", "Enrollment count of the version."),
-        Column("enrollment_type", "VARCHAR", "ACTUAL or ESTIMATED."),
-        Column("start_date_raw", "VARCHAR", "Start date, verbatim."),
-        Column("start_date_type", "VARCHAR", "ACTUAL or ESTIMATED."),
-        Column("primary_completion_date_raw", "VARCHAR", "Primary completion date, verbatim."),
-        Column("primary_completion_date_type", "VARCHAR", "ACTUAL or ESTIMATED."),
-        Column("completion_date_raw", "VARCHAR", "Completion date, verbatim."),
-        Column("completion_date_type", "VARCHAR", "ACTUAL or ESTIMATED."),
-        Column("phases", "VARCHAR[]", "Phases as API codes."),
-        Column("n_sites", "INTEGER", "Number of sites listed."),
-        Column("has_results", "BOOLEAN", "Whether results were posted."),
-    ),
-)
-
-# Study tables read from the record by the mapping above, in load order.
-STUDY_TABLES: tuple[Table, ...] = (
-    STUDIES, ARMS, INTERVENTIONS, ARM_INTERVENTIONS, OUTCOME_MEASURES, SITES, CONDITION_LIST, KEYWORDS,
-    SPONSOR_LIST, CONDITION_MESH_TERMS, INTERVENTION_MESH_TERMS, BROWSE_LEAVES, BROWSE_BRANCHES, OFFICIALS,
-    CENTRAL_CONTACTS, SITE_CONTACTS, REFERENCE_LIST, RETRACTIONS, SEE_ALSO_LINKS, AVAILABLE_IPDS, IDENTIFIERS,
-    IPD_SHARING_STATEMENTS, RECORD_SECTIONS, UNMAPPED_VALUES,
-)
-PROVENANCE_TABLES: tuple[Table, ...] = (DOCUMENTS, INGEST_ERRORS, STUDY_RECORDS, SUPERSEDED_RECORDS, BUILD_INFO)
-HISTORY_TABLES: tuple[Table, ...] = (STUDY_VERSIONS,)
-ALL_TABLES: tuple[Table, ...] = STUDY_TABLES + PROVENANCE_TABLES + HISTORY_TABLES
-TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
-
-# Parts of the record kept whole in record_sections rather than column by column.
-WHOLE_SECTIONS: tuple[str, ...] = (
-    "resultsSection",
-    "annotationSection",
-    "documentSection",
-    f"{MISC}.modelPredictions",
-    f"{MISC}.submissionTracking",
-)
-
-
-@dataclass(frozen=True)
-class View:
-    name: str
-    grain: str
-    description: str
-    sql: str
-    columns: tuple[Column, ...]
-
-    @property
-    def comment(self) -> str:
-        return f"{self.description} Grain: {self.grain}."
-
 
 # Paragraphs are what the rendered study page shows of long text, and what search and NLP want
 # to chunk by; a view derives them from the verbatim text without storing the text twice.
@@ -744,7 +466,7 @@ select nct_id, field, item_position,
 from split
 """,
     columns=(
-        _nct_id(),
+        nct_id_column(),
         Column("field", "VARCHAR", "brief_summary, detailed_description, arm_description or intervention_description."),
         Column("item_position", "INTEGER", "arm_position or intervention_position for arm/intervention text; 0 for study text."),
         Column("paragraph_position", "BIGINT", "1-based position of the paragraph within the text."),
