@@ -1,0 +1,1019 @@
+"""ClinicalTrials.gov's retired XML records (``<clinical_study>``), read into the API v2 structure.
+
+Until 2024 the registry published each study as one ``<clinical_study>`` document: the
+AllPublicXML bulk download (one file per study, in folders such as ``NCT0000xxxx/``) and the
+classic API. Two public schemas exist: the one before 2017 (``firstreceived_date``,
+``lastchanged_date``, a free-text ``study_design``, gender ``Both``) and the 2017+ one
+(``study_first_submitted``, ``last_update_posted``, ``study_design_info``); transition-era
+records carry the dates of both. Both are read here.
+
+The mapping follows ClinicalTrials.gov's own correspondence of data elements: the XML schema
+(public.xsd, whose change history names each element's successor) and the data element to API
+field crosswalk of the classic API, whose field names are API v2's, in API v2's structure:
+
+- coded values take their API v2 spelling (``Phase 1/Phase 2`` -> ``[PHASE1, PHASE2]``,
+  ``N/A`` -> ``NA``, ``Anticipated`` -> ``ESTIMATED``, ``Both`` -> ``ALL``, ``Parallel
+  Assignment`` -> ``PARALLEL``, ``None (Open Label)`` -> ``NONE``, ``U.S. Fed`` -> ``FED``),
+  Yes/No flags become booleans (``Accepts Healthy Volunteers`` -> true);
+- dates (``March 5, 2019``, ``March 2019``) become ISO (``2019-03-05``, ``2019-03``);
+- text blocks are dedented, their paragraphs (blank-line separated) kept;
+- ``<source>`` is the organisation (``identificationModule.organization.fullName``), the
+  download date the data version (``miscInfoModule.versionHolder``);
+- the pre-2017 dates stand in for their successors when those are absent
+  (``firstreceived_date`` -> studyFirstSubmitDate, ``lastchanged_date`` -> lastUpdateSubmitDate
+  and lastUpdatePostDate, so that an old snapshot takes its place in a study's history);
+- ``<clinical_results>`` becomes ``resultsSection`` (see ``legacy_xml_results``).
+
+Values with no home in API v2 (``number_of_arms``, ``oversight_info/authority``, an
+outcome's ``safety_issue``, a country listed only in ``location_countries``, an element the
+schema never had, ...) go under the record's ``legacyXml`` key, keyed by their XPath below
+``clinical_study`` (positions 1-based, as XPath counts); the normalizer stores them in
+``unmapped_values``. Only the download header's fixed link text and record URL (the NCT id's
+address) are not kept.
+
+Parsing is lxml's with entity resolution, DTD loading and network access off and libxml2's
+size and depth limits on; a document that declares entities (billion laughs, external
+entities), nests too deep, is cut short, is not well-formed or has another root element is
+one error.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from lxml import etree
+
+from pipeline.documents.detect import first_non_utf8_byte, not_utf8_error
+from pipeline.documents.model import ReadError, ReadItem, check_study, excerpt_of
+from pipeline.documents.legacy_xml_results import results_section
+from pipeline.documents.xml_values import EntityFound, code, flag, iso_date, keep_subtree, person_name, text_of, textblock
+
+LEGACY_XML = "legacy_xml"
+ROOT_TAG = "clinical_study"
+UNMAPPED_KEY = "legacyXml"
+
+# One parser per process (lxml parsers are not shared between threads; the loader uses processes).
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+    remove_comments=True, remove_pis=True, remove_blank_text=True,
+    # Documents are UTF-8 (or UTF-16 transcoded to it before they get here), whatever they declare.
+    encoding="utf-8",
+)
+
+
+def read_legacy_xml(data: bytes, position: str = "") -> Iterator[ReadItem]:
+    """The study of one ``<clinical_study>`` document, or the error that stops it."""
+    yield parse_study(data, position)
+
+
+def parse_study(data: bytes, position: str = "") -> ReadItem:
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
+        return _syntax_error(data, error, position)
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        return ReadError(position, "XML declares entities (entity expansion and external entities are refused)",
+                         excerpt_of(data[:400]))
+    if root.tag != ROOT_TAG:
+        return ReadError(position, f"XML root element is <{root.tag}>, not <{ROOT_TAG}>", excerpt_of(data[:400]))
+    try:
+        study = study_from_element(root)
+    except EntityFound:
+        return ReadError(position, "XML uses an undeclared entity", excerpt_of(data[:400]))
+    return check_study(study, position, data[:400])
+
+
+def _syntax_error(data: bytes, error: etree.XMLSyntaxError, position: str) -> ReadError:
+    bad_byte = first_non_utf8_byte(data)
+    if bad_byte is not None:
+        return not_utf8_error(data, bad_byte, position)
+    line, column = error.position
+    kind = "truncated XML" if "Premature end" in error.msg or "EndTag" in error.msg and line >= data.count(b"\n") else "malformed XML"
+    where = f"line {line}, column {column}"
+    return ReadError(", ".join(p for p in (position, where) if p), f"{kind}: {error.msg}", excerpt_of(_line(data, line)))
+
+
+def _line(data: bytes, number: int) -> bytes:
+    lines = data.split(b"\n", number)
+    return lines[number - 1][:400] if 0 < number <= len(lines) else data[-400:]
+
+
+# ---------------------------------------------------------------- the protocol
+
+
+class _Study:
+    """The canonical record being built, with the unmapped values found on the way."""
+
+    __slots__ = ("record", "unmapped", "modules")
+
+    def __init__(self) -> None:
+        self.record: dict[str, Any] = {}
+        self.unmapped: dict[str, str] = {}
+        self.modules: dict[str, dict] = {}
+
+    def module(self, name: str) -> dict:
+        """A module of protocolSection (or derivedSection for names that start with 'derived.')."""
+        found = self.modules.get(name)
+        if found is None:
+            section, _, module = name.rpartition(".")
+            found = self.modules[name] = {}
+            self.record.setdefault(section or "protocolSection", {})[module] = found
+        return found
+
+    def keep(self, element, path: str) -> None:
+        """Every value under an element with no API v2 home, by its XPath."""
+        keep_subtree(element, path, self.unmapped)
+
+
+def study_from_element(root) -> dict[str, Any]:
+    """The API v2 study for a parsed ``<clinical_study>`` element."""
+    study = _Study()
+    repeated: dict[str, int] = {}
+    for child in root:
+        tag = child.tag
+        if type(tag) is not str:
+            raise EntityFound
+        index = repeated[tag] = repeated.get(tag, 0) + 1
+        handler = _HANDLERS.get(tag)
+        if handler is None:
+            study.keep(child, f"{tag}[{index}]" if tag in _REPEATED else tag)
+        else:
+            handler(study, child, index)
+    for name, value in root.attrib.items():
+        study.unmapped[f"@{name}"] = value
+    _finish(study)
+    record = study.record
+    if study.unmapped:
+        record[UNMAPPED_KEY] = study.unmapped
+    return record
+
+
+def _finish(study: _Study) -> None:
+    """What depends on several elements: the legacy dates' fallbacks, countries only listed, and
+    the modules in API v2's order."""
+    legacy = study.modules.pop("_legacy_dates", None)
+    if legacy:
+        status = study.module("statusModule")
+        for tag, raw in legacy.items():
+            if tag in _REDUNDANT_DATES:
+                held = status.get(_REDUNDANT_DATES[tag]) == iso_date(raw)
+            else:
+                held = _place_legacy_date(status, _LEGACY_DATE_TARGETS[tag], iso_date(raw))
+            if not held:
+                study.unmapped[tag] = raw
+    countries = study.modules.pop("_countries", None)
+    if countries:
+        sites = study.modules.get("contactsLocationsModule", {}).get("locations", ())
+        at_sites = {site.get("country") for site in sites}
+        for path, country in countries:
+            if country not in at_sites:
+                study.unmapped[path] = country
+    record = study.record
+    protocol = record.get("protocolSection")
+    if protocol is not None:
+        record["protocolSection"] = {name: protocol[name] for name in _MODULE_ORDER if name in protocol}
+    record["hasResults"] = "resultsSection" in record
+
+
+def _place_legacy_date(status: dict, targets: tuple[str, ...], date: str | None) -> bool:
+    """Puts a pre-2017 date where its successor is absent; whether the date is then held
+    (placed, or equal to its successor's)."""
+    if date is None:
+        return False
+    held = False
+    for target in targets:
+        current = status.get(target)
+        if target.endswith("Struct"):
+            if current is None:
+                status[target] = {"date": date}
+            held = held or current is None or current.get("date") == date
+        else:
+            if current is None:
+                status[target] = date
+            held = held or current is None or current == date
+    return held
+
+
+_MODULE_ORDER = (
+    "identificationModule", "statusModule", "sponsorCollaboratorsModule", "oversightModule", "descriptionModule",
+    "conditionsModule", "designModule", "armsInterventionsModule", "outcomesModule", "eligibilityModule",
+    "contactsLocationsModule", "referencesModule", "ipdSharingStatementModule",
+)
+
+# Each pre-2017 date, and the API v2 field(s) it stands in for when its successor is absent.
+_LEGACY_DATE_TARGETS: dict[str, tuple[str, ...]] = {
+    "firstreceived_date": ("studyFirstSubmitDate",),
+    "firstreceived_results_date": ("resultsFirstSubmitDate",),
+    "firstreceived_results_disposition_date": ("dispFirstSubmitDate",),
+    "lastchanged_date": ("lastUpdateSubmitDate", "lastUpdatePostDateStruct"),
+}
+
+# Elements the schema allows more than once at the top level (XPaths of unmapped ones carry a position).
+_REPEATED = frozenset({
+    "primary_outcome", "secondary_outcome", "other_outcome", "condition", "arm_group", "intervention",
+    "overall_official", "location", "link", "reference", "results_reference", "keyword",
+})
+
+
+def _text(element) -> str | None:
+    return text_of(element)
+
+
+def _set(target: dict, key: str, value: Any) -> None:
+    if value is not None and value != "":
+        target[key] = value
+
+
+def _identification(name: str) -> Callable:
+    def handle(study: _Study, element, _index: int) -> None:
+        _set(study.module("identificationModule"), name, _text(element))
+    return handle
+
+
+def _id_info(study: _Study, element, _index: int) -> None:
+    module = study.module("identificationModule")
+    secondary, aliases = [], []
+    counts: dict[str, int] = {}
+    for child in element:
+        tag = child.tag
+        counts[tag] = counts.get(tag, 0) + 1
+        value = _text(child)
+        if tag == "nct_id":
+            _set(module, "nctId", value)
+        elif tag == "org_study_id":
+            if value:
+                module["orgStudyIdInfo"] = {"id": value}
+        elif tag == "secondary_id":
+            if value:
+                secondary.append({"id": value})
+        elif tag == "nct_alias":
+            if value:
+                aliases.append(value)
+        else:
+            study.keep(child, f"id_info/{tag}[{counts[tag]}]")
+    if secondary:
+        module["secondaryIdInfos"] = secondary
+    if aliases:
+        module["nctIdAliases"] = aliases
+
+
+def _sponsor(element, study: _Study, path: str) -> dict:
+    sponsor: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag
+        if tag == "agency":
+            _set(sponsor, "name", _text(child))
+        elif tag == "agency_class":
+            _set(sponsor, "class", code(_text(child)))
+        else:
+            study.keep(child, f"{path}/{tag}")
+    return sponsor
+
+
+def _sponsors(study: _Study, element, _index: int) -> None:
+    module = study.module("sponsorCollaboratorsModule")
+    collaborators = []
+    n_collaborators = 0
+    for child in element:
+        tag = child.tag
+        if tag == "lead_sponsor":
+            module["leadSponsor"] = _sponsor(child, study, "sponsors/lead_sponsor")
+        elif tag == "collaborator":
+            n_collaborators += 1
+            collaborators.append(_sponsor(child, study, f"sponsors/collaborator[{n_collaborators}]"))
+        else:
+            study.keep(child, f"sponsors/{tag}")
+    if collaborators:
+        module["collaborators"] = collaborators
+
+
+def _source(study: _Study, element, _index: int) -> None:
+    value = _text(element)
+    if value:
+        study.module("identificationModule")["organization"] = {"fullName": value}
+
+
+_OVERSIGHT_FLAGS = {
+    "has_dmc": "oversightHasDmc", "is_fda_regulated_drug": "isFdaRegulatedDrug",
+    "is_fda_regulated_device": "isFdaRegulatedDevice", "is_unapproved_device": "isUnapprovedDevice",
+    "is_ppsd": "isPpsd", "is_us_export": "isUsExport",
+}
+
+
+def _oversight(study: _Study, element, _index: int) -> None:
+    counts: dict[str, int] = {}
+    for child in element:
+        tag = child.tag
+        counts[tag] = counts.get(tag, 0) + 1
+        key = _OVERSIGHT_FLAGS.get(tag)
+        value = flag(_text(child)) if key else None
+        if value is None:
+            # authority, is_fda_regulated, is_section_801: retired before API v2, no home there.
+            study.keep(child, f"oversight_info/{tag}[{counts[tag]}]" if tag == "authority" else f"oversight_info/{tag}")
+        else:
+            study.module("oversightModule")[key] = value
+
+
+def _description(name: str, xml_name: str) -> Callable:
+    def handle(study: _Study, element, _index: int) -> None:
+        block = element.find("textblock")
+        _set(study.module("descriptionModule"), name, textblock(block.text) if block is not None else None)
+        for child in element:
+            if child.tag != "textblock":
+                study.keep(child, f"{xml_name}/{child.tag}")
+    return handle
+
+
+def _status_code(name: str) -> Callable:
+    def handle(study: _Study, element, _index: int) -> None:
+        _set(study.module("statusModule"), name, code(_text(element)))
+    return handle
+
+
+def _why_stopped(study: _Study, element, _index: int) -> None:
+    _set(study.module("statusModule"), "whyStopped", _text(element))
+
+
+def _date_struct(name: str, typed: bool = True) -> Callable:
+    """A date element: ``{"date": ISO, "type": ACTUAL|ESTIMATED}`` (or the bare ISO date)."""
+
+    def handle(study: _Study, element, _index: int) -> None:
+        raw = _text(element)
+        date = iso_date(raw)
+        if date is None:
+            if raw:
+                study.unmapped[element.tag] = raw
+            return
+        status = study.module("statusModule")
+        if not typed:
+            status[name] = date
+            return
+        struct = {"date": date}
+        date_type = element.get("type")
+        if date_type:
+            struct["type"] = code(date_type)
+        status[name] = struct
+        for attribute in element.attrib:
+            if attribute != "type":
+                study.unmapped[f"{element.tag}/@{attribute}"] = element.get(attribute)
+
+    return handle
+
+
+def _legacy_date(study: _Study, element, _index: int) -> None:
+    raw = _text(element)
+    if raw:
+        study.modules.setdefault("_legacy_dates", {})[element.tag] = raw
+
+
+def _phase(study: _Study, element, _index: int) -> None:
+    raw = _text(element)
+    if raw:
+        study.module("designModule")["phases"] = _phases(raw)
+
+
+_PHASES = {"N/A": ["NA"], "Phase 0": ["EARLY_PHASE1"], "Early Phase 1": ["EARLY_PHASE1"]}
+
+
+def _phases(raw: str) -> list[str]:
+    found = _PHASES.get(raw)
+    if found is None:
+        found = _PHASES[raw] = [code(part) for part in raw.split("/")]
+    return list(found)
+
+
+def _study_type(study: _Study, element, _index: int) -> None:
+    raw = _text(element)
+    if not raw:
+        return
+    design = study.module("designModule")
+    if raw.startswith("Observational") and "Patient Registry" in raw:
+        design["studyType"] = "OBSERVATIONAL"
+        design["patientRegistry"] = True
+    else:
+        design["studyType"] = code(raw)
+
+
+def _has_expanded_access(study: _Study, element, _index: int) -> None:
+    value = flag(_text(element))
+    if value is None:
+        study.keep(element, "has_expanded_access")
+    else:
+        study.module("statusModule")["expandedAccessInfo"] = {"hasExpandedAccess": value}
+
+
+_EXPANDED_ACCESS_TYPES = {
+    "expanded_access_type_individual": "individual",
+    "expanded_access_type_intermediate": "intermediate",
+    "expanded_access_type_treatment": "treatment",
+}
+
+
+def _expanded_access_info(study: _Study, element, _index: int) -> None:
+    types = {}
+    for child in element:
+        key = _EXPANDED_ACCESS_TYPES.get(child.tag)
+        value = flag(_text(child)) if key else None
+        if value is None:
+            study.keep(child, f"expanded_access_info/{child.tag}")
+        else:
+            types[key] = value
+    if types:
+        study.module("designModule")["expandedAccessTypes"] = types
+
+
+_DESIGN_CODES = {
+    "allocation": "allocation", "intervention_model": "interventionModel", "primary_purpose": "primaryPurpose",
+    "observational_model": "observationalModel", "time_perspective": "timePerspective",
+}
+_DESIGN_TEXTS = {"intervention_model_description": "interventionModelDescription"}
+
+
+def _design_info(study: _Study, element, _index: int) -> None:
+    info: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag
+        value = _text(child)
+        if not value:
+            continue
+        if tag in _DESIGN_CODES:
+            info[_DESIGN_CODES[tag]] = code(value)
+        elif tag in _DESIGN_TEXTS:
+            info[_DESIGN_TEXTS[tag]] = value
+        elif tag == "masking":
+            info.setdefault("maskingInfo", {}).update(_masking(value))
+        elif tag == "masking_description":
+            info.setdefault("maskingInfo", {})["maskingDescription"] = value
+        else:
+            study.keep(child, f"study_design_info/{tag}")
+    if info:
+        study.module("designModule")["designInfo"] = info
+
+
+# "Double (Participant, Investigator)" (2017+) and "Double Blind (Subject, Caregiver)" (before).
+_MASKING = re.compile(r"^\s*([A-Za-z]+)(?:\s+Blind)?(?:\s*\((.*)\))?\s*$")
+_MASKED_ROLES = {"subject": "PARTICIPANT", "caregiver": "CARE_PROVIDER"}
+
+
+def _masking(raw: str) -> dict[str, Any]:
+    if raw.startswith("None") or raw.startswith("Open Label"):
+        return {"masking": "NONE"}
+    match = _MASKING.match(raw)
+    if not match:
+        return {"masking": code(raw)}
+    masking = {"masking": code(match.group(1))}
+    if match.group(2):
+        roles = [role.strip() for role in match.group(2).split(",") if role.strip()]
+        masking["whoMasked"] = [_MASKED_ROLES.get(role.lower()) or code(role) for role in roles]
+    return masking
+
+
+# The pre-2017 study_design: "Allocation: Randomized, Endpoint Classification: ..., Masking: ...".
+_STUDY_DESIGN_PART = re.compile(
+    r"(Allocation|Endpoint Classification|Intervention Model|Masking|Primary Purpose|Observational Model|Time Perspective):\s*"
+)
+
+
+def _study_design(study: _Study, element, _index: int) -> None:
+    raw = _text(element)
+    if not raw:
+        return
+    parts = _STUDY_DESIGN_PART.split(raw)
+    info: dict[str, Any] = {}
+    kept_all = not parts[0].strip(" ,")
+    for name, value in zip(parts[1::2], parts[2::2]):
+        value = value.strip().rstrip(",").strip()
+        if not value:
+            continue
+        if name == "Masking":
+            info.setdefault("maskingInfo", {}).update(_masking(value))
+        elif name == "Endpoint Classification":
+            kept_all = False
+        else:
+            info[_DESIGN_CODES[name.lower().replace(" ", "_")]] = code(value)
+    if info:
+        design = study.module("designModule")
+        existing = design.setdefault("designInfo", {})
+        for key, value in info.items():
+            existing.setdefault(key, value)
+    if not kept_all:
+        study.unmapped["study_design"] = raw
+
+
+def _design_text(name: str) -> Callable:
+    def handle(study: _Study, element, _index: int) -> None:
+        _set(study.module("designModule"), name, _text(element))
+    return handle
+
+
+def _outcome(key: str, xml_name: str) -> Callable:
+    def handle(study: _Study, element, index: int) -> None:
+        outcome: dict[str, Any] = {}
+        for child in element:
+            tag = child.tag
+            value = _text(child)
+            if tag == "measure":
+                _set(outcome, "measure", value)
+            elif tag == "time_frame":
+                _set(outcome, "timeFrame", value)
+            elif tag == "description":
+                _set(outcome, "description", value)
+            else:
+                study.keep(child, f"{xml_name}[{index}]/{tag}")
+        study.module("outcomesModule").setdefault(key, []).append(outcome)
+    return handle
+
+
+def _enrollment(study: _Study, element, _index: int) -> None:
+    raw = _text(element)
+    if not raw:
+        return
+    info: dict[str, Any] = {}
+    try:
+        info["count"] = int(raw)
+    except ValueError:
+        study.unmapped["enrollment"] = raw
+    if element.get("type"):
+        info["type"] = code(element.get("type"))
+    if info:
+        study.module("designModule")["enrollmentInfo"] = info
+
+
+def _kept_top(study: _Study, element, index: int) -> None:
+    """An element with no API v2 home (number_of_arms, number_of_groups, ...)."""
+    study.keep(element, element.tag)
+
+
+def _conditions_list(name: str) -> Callable:
+    def handle(study: _Study, element, _index: int) -> None:
+        value = _text(element)
+        if value:
+            study.module("conditionsModule").setdefault(name, []).append(value)
+    return handle
+
+
+def _arm_group(study: _Study, element, index: int) -> None:
+    arm: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag
+        value = _text(child)
+        if tag == "arm_group_label":
+            _set(arm, "label", value)
+        elif tag == "arm_group_type":
+            _set(arm, "type", code(value))
+        elif tag == "description":
+            _set(arm, "description", value)
+        else:
+            study.keep(child, f"arm_group[{index}]/{tag}")
+    study.module("armsInterventionsModule").setdefault("armGroups", []).append(arm)
+
+
+def _intervention(study: _Study, element, index: int) -> None:
+    intervention: dict[str, Any] = {}
+    labels, other_names = [], []
+    for child in element:
+        tag = child.tag
+        value = _text(child)
+        if tag == "intervention_type":
+            _set(intervention, "type", code(value))
+        elif tag == "intervention_name":
+            _set(intervention, "name", value)
+        elif tag == "description":
+            _set(intervention, "description", value)
+        elif tag == "arm_group_label":
+            if value:
+                labels.append(value)
+        elif tag == "other_name":
+            if value:
+                other_names.append(value)
+        else:
+            study.keep(child, f"intervention[{index}]/{tag}")
+    if labels:
+        intervention["armGroupLabels"] = labels
+    if other_names:
+        intervention["otherNames"] = other_names
+    study.module("armsInterventionsModule").setdefault("interventions", []).append(intervention)
+
+
+def _biospec_retention(study: _Study, element, _index: int) -> None:
+    value = _text(element)
+    if value:
+        study.module("designModule").setdefault("bioSpec", {})["retention"] = code(value)
+
+
+def _biospec_descr(study: _Study, element, _index: int) -> None:
+    block = element.find("textblock")
+    value = textblock(block.text) if block is not None else None
+    if value:
+        study.module("designModule").setdefault("bioSpec", {})["description"] = value
+
+
+_ELIGIBILITY_TEXTS = {"gender_description": "genderDescription"}
+_ELIGIBILITY_BLOCKS = {"criteria": "eligibilityCriteria", "study_pop": "studyPopulation"}
+_AGES = {"minimum_age": "minimumAge", "maximum_age": "maximumAge"}
+
+
+def _eligibility(study: _Study, element, _index: int) -> None:
+    module = study.module("eligibilityModule")
+    for child in element:
+        tag = child.tag
+        if tag in _ELIGIBILITY_BLOCKS:
+            block = child.find("textblock")
+            _set(module, _ELIGIBILITY_BLOCKS[tag], textblock(block.text) if block is not None else None)
+            continue
+        value = _text(child)
+        if not value:
+            continue
+        if tag in _AGES:
+            if value != "N/A":  # API v2 leaves an unstated age out
+                module[_AGES[tag]] = value
+        elif tag == "gender":
+            module["sex"] = code(value)
+        elif tag == "gender_based":
+            _set(module, "genderBased", flag(value))
+        elif tag in _ELIGIBILITY_TEXTS:
+            module[_ELIGIBILITY_TEXTS[tag]] = value
+        elif tag == "healthy_volunteers":
+            healthy = flag(value)
+            if healthy is None:
+                study.unmapped["eligibility/healthy_volunteers"] = value
+            else:
+                module["healthyVolunteers"] = healthy
+        elif tag == "sampling_method":
+            module["samplingMethod"] = code(value)
+        else:
+            study.keep(child, f"eligibility/{tag}")
+
+
+def _person(element, study: _Study, path: str, role: str | None = None) -> dict[str, Any]:
+    """A contact or investigator: its name parts joined, as API v2 gives the name."""
+    person: dict[str, Any] = {}
+    parts: dict[str, str] = {}
+    for child in element:
+        tag = child.tag
+        value = _text(child)
+        if not value:
+            continue
+        if tag in ("first_name", "middle_name", "last_name", "degrees"):
+            parts[tag] = value
+        elif tag == "role":
+            person["role"] = code(value)
+        elif tag == "affiliation":
+            person["affiliation"] = value
+        elif tag == "phone":
+            person["phone"] = value
+        elif tag == "phone_ext":
+            person["phoneExt"] = value
+        elif tag == "email":
+            person["email"] = value
+        else:
+            study.keep(child, f"{path}/{tag}")
+    name = person_name(parts)
+    if name:
+        person["name"] = name
+    if role is not None:
+        person.setdefault("role", role)
+    return {key: person[key] for key in ("name", "role", "affiliation", "phone", "phoneExt", "email") if key in person}
+
+
+def _overall_official(study: _Study, element, index: int) -> None:
+    official = _person(element, study, f"overall_official[{index}]")
+    study.module("contactsLocationsModule").setdefault("overallOfficials", []).append(official)
+
+
+def _overall_contact(study: _Study, element, _index: int) -> None:
+    contact = _person(element, study, element.tag, role="CONTACT")
+    study.module("contactsLocationsModule").setdefault("centralContacts", []).append(contact)
+
+
+def _location(study: _Study, element, index: int) -> None:
+    site: dict[str, Any] = {}
+    contacts = []
+    n_investigators = 0
+    path = f"location[{index}]"
+    for child in element:
+        tag = child.tag
+        if tag == "facility":
+            for part in child:
+                if part.tag == "name":
+                    _set(site, "facility", _text(part))
+                elif part.tag == "address":
+                    for line in part:
+                        if line.tag in ("city", "state", "zip", "country"):
+                            _set(site, line.tag, _text(line))
+                        else:
+                            study.keep(line, f"{path}/facility/address/{line.tag}")
+                else:
+                    study.keep(part, f"{path}/facility/{part.tag}")
+        elif tag == "status":
+            _set(site, "status", code(_text(child)))
+        elif tag in ("contact", "contact_backup"):
+            contacts.append(_person(child, study, f"{path}/{tag}", role="CONTACT"))
+        elif tag == "investigator":
+            n_investigators += 1
+            contacts.append(_person(child, study, f"{path}/investigator[{n_investigators}]"))
+        else:
+            study.keep(child, f"{path}/{tag}")
+    if contacts:
+        site["contacts"] = contacts
+    ordered = {key: site[key] for key in ("facility", "status", "city", "state", "zip", "country", "contacts") if key in site}
+    study.module("contactsLocationsModule").setdefault("locations", []).append(ordered)
+
+
+def _location_countries(study: _Study, element, _index: int) -> None:
+    countries = study.modules.setdefault("_countries", [])
+    items = list(element)
+    for position, child in enumerate(items, 1):
+        value = _text(child)
+        if child.tag == "country" and value:
+            countries.append((f"location_countries/country[{position}]" if len(items) > 1 else "location_countries/country", value))
+        elif child.tag != "country":
+            study.keep(child, f"location_countries/{child.tag}")
+
+
+def _removed_countries(study: _Study, element, _index: int) -> None:
+    removed = []
+    for child in element:
+        value = _text(child)
+        if child.tag == "country":
+            if value:
+                removed.append(value)
+        else:
+            study.keep(child, f"removed_countries/{child.tag}")
+    if removed:
+        study.module("derivedSection.miscInfoModule")["removedCountries"] = removed
+
+
+def _link(study: _Study, element, index: int) -> None:
+    link: dict[str, Any] = {}
+    for child in element:
+        if child.tag == "description":
+            _set(link, "label", _text(child))
+        elif child.tag == "url":
+            _set(link, "url", _text(child))
+        else:
+            study.keep(child, f"link[{index}]/{child.tag}")
+    study.module("referencesModule").setdefault("seeAlsoLinks", []).append(
+        {key: link[key] for key in ("label", "url") if key in link})
+
+
+def _reference(reference_type: str) -> Callable:
+    def handle(study: _Study, element, index: int) -> None:
+        reference: dict[str, Any] = {}
+        for child in element:
+            if child.tag == "PMID":
+                _set(reference, "pmid", _text(child))
+            elif child.tag == "citation":
+                _set(reference, "citation", _text(child))
+            else:
+                study.keep(child, f"{element.tag}[{index}]/{child.tag}")
+        ordered = {key: reference[key] for key in ("pmid", "citation") if key in reference}
+        ordered["type"] = reference_type
+        study.module("referencesModule").setdefault("references", []).append(
+            {key: ordered[key] for key in ("pmid", "type", "citation") if key in ordered})
+    return handle
+
+
+def _responsible_party(study: _Study, element, _index: int) -> None:
+    party: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag
+        value = _text(child)
+        if not value:
+            continue
+        if tag == "responsible_party_type":
+            party["type"] = code(value)
+        elif tag == "investigator_full_name":
+            party["investigatorFullName"] = value
+        elif tag == "investigator_title":
+            party["investigatorTitle"] = value
+        elif tag == "investigator_affiliation":
+            party["investigatorAffiliation"] = value
+        elif tag == "name_title":
+            party["oldNameTitle"] = value
+        elif tag == "organization":
+            party["oldOrganization"] = value
+        else:
+            study.keep(child, f"responsible_party/{tag}")
+    if party:
+        study.module("sponsorCollaboratorsModule")["responsibleParty"] = party
+
+
+def _browse(module: str) -> Callable:
+    def handle(study: _Study, element, _index: int) -> None:
+        meshes = []
+        for child in element:
+            value = _text(child)
+            if child.tag == "mesh_term":
+                if value:
+                    meshes.append({"term": value})
+            else:
+                study.keep(child, f"{element.tag}/{child.tag}")
+        if meshes:
+            study.module(f"derivedSection.{module}")["meshes"] = meshes
+    return handle
+
+
+_IPD_TEXTS = {"ipd_description": "description", "ipd_time_frame": "timeFrame",
+              "ipd_access_criteria": "accessCriteria", "ipd_url": "url"}
+_IPD_INFO_TYPES = {"Statistical Analysis Plan (SAP)": "SAP", "Informed Consent Form (ICF)": "ICF",
+                   "Clinical Study Report (CSR)": "CSR"}
+
+
+def _patient_data(study: _Study, element, _index: int) -> None:
+    module = study.module("ipdSharingStatementModule")
+    info_types = []
+    for child in element:
+        tag = child.tag
+        value = _text(child)
+        if not value:
+            continue
+        if tag == "sharing_ipd":
+            module["ipdSharing"] = code(value)
+        elif tag == "ipd_info_type":
+            info_types.append(_IPD_INFO_TYPES.get(value) or code(value))
+        elif tag in _IPD_TEXTS:
+            module[_IPD_TEXTS[tag]] = value
+        else:
+            study.keep(child, f"patient_data/{tag}")
+    if info_types:
+        module["infoTypes"] = info_types
+
+
+_STUDY_DOC_KEYS = {"doc_id": "id", "doc_type": "type", "doc_url": "url", "doc_comment": "comment"}
+
+
+def _study_docs(study: _Study, element, _index: int) -> None:
+    documents = []
+    for position, child in enumerate(element, 1):
+        if child.tag != "study_doc":
+            study.keep(child, f"study_docs/{child.tag}")
+            continue
+        document: dict[str, Any] = {}
+        for part in child:
+            key = _STUDY_DOC_KEYS.get(part.tag)
+            if key is None:
+                study.keep(part, f"study_docs/study_doc[{position}]/{part.tag}")
+            else:
+                _set(document, key, _text(part))
+        documents.append({key: document[key] for key in ("id", "type", "url", "comment") if key in document})
+    if documents:
+        study.module("referencesModule")["availIpds"] = documents
+
+
+_DOCUMENT_FLAGS = {"document_has_protocol": "hasProtocol", "document_has_icf": "hasIcf", "document_has_sap": "hasSap"}
+
+
+def _provided_documents(study: _Study, element, _index: int) -> None:
+    documents = []
+    for position, child in enumerate(element, 1):
+        path = f"provided_document_section/provided_document[{position}]"
+        if child.tag != "provided_document":
+            study.keep(child, f"provided_document_section/{child.tag}")
+            continue
+        document: dict[str, Any] = {}
+        for part in child:
+            tag = part.tag
+            value = _text(part)
+            if not value:
+                continue
+            if tag == "document_type":
+                document["label"] = value
+            elif tag in _DOCUMENT_FLAGS and flag(value) is not None:
+                document[_DOCUMENT_FLAGS[tag]] = flag(value)
+            elif tag == "document_date" and iso_date(value):
+                document["date"] = iso_date(value)
+            elif tag == "document_url":
+                # The file name is API v2's; the address is the registry's, kept as it was.
+                filename = value.rstrip("/").rpartition("/")[2]
+                document["filename"] = filename
+                document["typeAbbrev"] = filename.rpartition("_")[0] or filename.rpartition(".")[0]
+                study.unmapped[f"{path}/document_url"] = value
+            else:
+                study.keep(part, f"{path}/{tag}")
+        order = ("typeAbbrev", "hasProtocol", "hasSap", "hasIcf", "label", "date", "filename")
+        documents.append({key: document[key] for key in order if key in document})
+    if documents:
+        study.record.setdefault("documentSection", {})["largeDocumentModule"] = {"largeDocs": documents}
+
+
+# Pending results: each submission, then its return or cancellation, as submissionTracking's infos.
+_PENDING_DATES = {"submitted": "releaseDate", "returned": "resetDate", "submission_canceled": "unreleaseDate"}
+
+
+def _pending_results(study: _Study, element, _index: int) -> None:
+    infos: list[dict] = []
+    counts: dict[str, int] = {}
+    for child in element:
+        tag = child.tag
+        counts[tag] = counts.get(tag, 0) + 1
+        key = _PENDING_DATES.get(tag)
+        raw = _text(child)
+        date = iso_date(raw)
+        if key is None or date is None:
+            study.keep(child, f"pending_results/{tag}[{counts[tag]}]")
+            continue
+        if key == "releaseDate" or not infos or key in infos[-1]:
+            infos.append({})
+        infos[-1][key] = date
+    if infos:
+        study.module("derivedSection.miscInfoModule")["submissionTracking"] = {"submissionInfos": infos}
+
+
+_DOWNLOAD_DATE = re.compile(r"processed this data on ([A-Za-z]+ \d{1,2}, \d{4})")
+
+
+def _required_header(study: _Study, element, _index: int) -> None:
+    for child in element:
+        tag = child.tag
+        if tag == "download_date":
+            raw = _text(child) or ""
+            match = _DOWNLOAD_DATE.search(raw)
+            date = iso_date(match.group(1)) if match else None
+            if date:
+                study.module("derivedSection.miscInfoModule")["versionHolder"] = date
+            elif raw:
+                study.unmapped["required_header/download_date"] = raw
+        elif tag not in ("link_text", "url"):
+            study.keep(child, f"required_header/{tag}")
+
+
+def _clinical_results(study: _Study, element, _index: int) -> None:
+    section = results_section(element, study.unmapped)
+    if section:
+        study.record["resultsSection"] = section
+
+
+_STATUS_DATES = {
+    "start_date": ("startDateStruct", True), "completion_date": ("completionDateStruct", True),
+    "primary_completion_date": ("primaryCompletionDateStruct", True),
+    "verification_date": ("statusVerifiedDate", False),
+    "study_first_submitted": ("studyFirstSubmitDate", False), "study_first_submitted_qc": ("studyFirstSubmitQcDate", False),
+    "study_first_posted": ("studyFirstPostDateStruct", True),
+    "results_first_submitted": ("resultsFirstSubmitDate", False),
+    "results_first_submitted_qc": ("resultsFirstSubmitQcDate", False),
+    "results_first_posted": ("resultsFirstPostDateStruct", True),
+    "disposition_first_submitted": ("dispFirstSubmitDate", False),
+    "disposition_first_submitted_qc": ("dispFirstSubmitQcDate", False),
+    "disposition_first_posted": ("dispFirstPostDateStruct", True),
+    "last_update_submitted": ("lastUpdateSubmitDate", False),
+    "last_update_posted": ("lastUpdatePostDateStruct", True),
+}
+# Dates API v2 has no field for, kept unless they equal the field named (as they mostly do).
+_REDUNDANT_DATES = {"last_update_submitted_qc": "lastUpdateSubmitDate"}
+
+_HANDLERS: dict[str, Callable] = {
+    "required_header": _required_header,
+    "id_info": _id_info,
+    "brief_title": _identification("briefTitle"),
+    "acronym": _identification("acronym"),
+    "official_title": _identification("officialTitle"),
+    "sponsors": _sponsors,
+    "source": _source,
+    "oversight_info": _oversight,
+    "brief_summary": _description("briefSummary", "brief_summary"),
+    "detailed_description": _description("detailedDescription", "detailed_description"),
+    "overall_status": _status_code("overallStatus"),
+    "last_known_status": _status_code("lastKnownStatus"),
+    "why_stopped": _why_stopped,
+    **{tag: _date_struct(name, typed) for tag, (name, typed) in _STATUS_DATES.items()},
+    **{tag: _legacy_date for tag in _LEGACY_DATE_TARGETS},
+    **{tag: _legacy_date for tag in _REDUNDANT_DATES},
+    "phase": _phase,
+    "study_type": _study_type,
+    "has_expanded_access": _has_expanded_access,
+    "expanded_access_info": _expanded_access_info,
+    "study_design_info": _design_info,
+    "study_design": _study_design,
+    "target_duration": _design_text("targetDuration"),
+    "primary_outcome": _outcome("primaryOutcomes", "primary_outcome"),
+    "secondary_outcome": _outcome("secondaryOutcomes", "secondary_outcome"),
+    "other_outcome": _outcome("otherOutcomes", "other_outcome"),
+    "enrollment": _enrollment,
+    "condition": _conditions_list("conditions"),
+    "keyword": _conditions_list("keywords"),
+    "arm_group": _arm_group,
+    "intervention": _intervention,
+    "biospec_retention": _biospec_retention,
+    "biospec_descr": _biospec_descr,
+    "eligibility": _eligibility,
+    "overall_official": _overall_official,
+    "overall_contact": _overall_contact,
+    "overall_contact_backup": _overall_contact,
+    "location": _location,
+    "location_countries": _location_countries,
+    "removed_countries": _removed_countries,
+    "link": _link,
+    "reference": _reference("BACKGROUND"),
+    "results_reference": _reference("RESULT"),
+    "responsible_party": _responsible_party,
+    "condition_browse": _browse("conditionBrowseModule"),
+    "intervention_browse": _browse("interventionBrowseModule"),
+    "patient_data": _patient_data,
+    "study_docs": _study_docs,
+    "provided_document_section": _provided_documents,
+    "pending_results": _pending_results,
+    "clinical_results": _clinical_results,
+}
