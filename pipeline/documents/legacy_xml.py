@@ -54,12 +54,13 @@ ROOT_TAG = "clinical_study"
 UNMAPPED_KEY = "legacyXml"
 
 # One parser per process (lxml parsers are not shared between threads; the loader uses processes).
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-    remove_comments=True, remove_pis=True, remove_blank_text=True,
-    # Documents are UTF-8 (or UTF-16 transcoded to it before they get here), whatever they declare.
-    encoding="utf-8",
-)
+_SAFE = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+             remove_pis=True, remove_blank_text=True)
+_PARSER = etree.XMLParser(**_SAFE)
+# Documents are UTF-8 (or UTF-16, transcoded to UTF-8 before they get here), whatever they declare;
+# forcing the encoding costs half the parse, so only a document declaring another one pays it.
+_UTF8_PARSER = etree.XMLParser(**_SAFE, encoding="utf-8")
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
 
 
 def read_legacy_xml(data: bytes, position: str = "") -> Iterator[ReadItem]:
@@ -68,8 +69,10 @@ def read_legacy_xml(data: bytes, position: str = "") -> Iterator[ReadItem]:
 
 
 def parse_study(data: bytes, position: str = "") -> ReadItem:
+    declared = _DECLARED_ENCODING.match(data[:200])
+    utf8 = declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _PARSER if utf8 else _UTF8_PARSER)
     except etree.XMLSyntaxError as error:
         return _syntax_error(data, error, position)
     dtd = root.getroottree().docinfo.internalDTD
@@ -106,12 +109,15 @@ def _line(data: bytes, number: int) -> bytes:
 class _Study:
     """The canonical record being built, with the unmapped values found on the way."""
 
-    __slots__ = ("record", "unmapped", "modules")
+    __slots__ = ("record", "unmapped", "modules", "lists", "legacy_dates", "listed_countries")
 
     def __init__(self) -> None:
         self.record: dict[str, Any] = {}
         self.unmapped: dict[str, str] = {}
         self.modules: dict[str, dict] = {}
+        self.lists: dict[str, list] = {}
+        self.legacy_dates: list = []  # pre-2017 date elements, placed once their successors are known
+        self.listed_countries: list = []  # location_countries, kept where no site is in the country
 
     def module(self, name: str) -> dict:
         """A module of protocolSection (or derivedSection for names that start with 'derived.')."""
@@ -122,25 +128,28 @@ class _Study:
             self.record.setdefault(section or "protocolSection", {})[module] = found
         return found
 
-    def keep(self, element, path: str) -> None:
+    def items(self, module: str, key: str) -> list:
+        """The list at ``key`` of a module (keys that hold lists are unique across modules)."""
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = self.module(module)[key] = []
+        return found
+
+    def keep(self, element) -> None:
         """Every value under an element with no API v2 home, by its XPath."""
-        keep_subtree(element, path, self.unmapped)
+        keep_subtree(element, self.unmapped)
 
 
 def study_from_element(root) -> dict[str, Any]:
     """The API v2 study for a parsed ``<clinical_study>`` element."""
     study = _Study()
-    repeated: dict[str, int] = {}
     for child in root:
-        tag = child.tag
-        if type(tag) is not str:
-            raise EntityFound
-        index = repeated[tag] = repeated.get(tag, 0) + 1
-        handler = _HANDLERS.get(tag)
+        handler = _HANDLERS.get(child.tag)
         if handler is None:
-            study.keep(child, f"{tag}[{index}]" if tag in _REPEATED else tag)
+            # An element the schema never had, or an entity reference (refused in keep_subtree).
+            study.keep(child)
         else:
-            handler(study, child, index)
+            handler(study, child)
     for name, value in root.attrib.items():
         study.unmapped[f"@{name}"] = value
     _finish(study)
@@ -153,23 +162,22 @@ def study_from_element(root) -> dict[str, Any]:
 def _finish(study: _Study) -> None:
     """What depends on several elements: the legacy dates' fallbacks, countries only listed, and
     the modules in API v2's order."""
-    legacy = study.modules.pop("_legacy_dates", None)
-    if legacy:
+    if study.legacy_dates:
         status = study.module("statusModule")
-        for tag, raw in legacy.items():
+        for element in study.legacy_dates:
+            tag, date = element.tag, iso_date(text_of(element))
             if tag in _REDUNDANT_DATES:
-                held = status.get(_REDUNDANT_DATES[tag]) == iso_date(raw)
+                held = date is not None and status.get(_REDUNDANT_DATES[tag]) == date
             else:
-                held = _place_legacy_date(status, _LEGACY_DATE_TARGETS[tag], iso_date(raw))
+                held = _place_legacy_date(status, _LEGACY_DATE_TARGETS[tag], date)
             if not held:
-                study.unmapped[tag] = raw
-    countries = study.modules.pop("_countries", None)
-    if countries:
+                study.keep(element)
+    if study.listed_countries:
         sites = study.modules.get("contactsLocationsModule", {}).get("locations", ())
         at_sites = {site.get("country") for site in sites}
-        for path, country in countries:
-            if country not in at_sites:
-                study.unmapped[path] = country
+        for country in study.listed_countries:
+            if text_of(country) not in at_sites:
+                study.keep(country)
     record = study.record
     protocol = record.get("protocolSection")
     if protocol is not None:
@@ -217,8 +225,7 @@ _REPEATED = frozenset({
 })
 
 
-def _text(element) -> str | None:
-    return text_of(element)
+_text = text_of
 
 
 def _set(target: dict, key: str, value: Any) -> None:
@@ -227,18 +234,16 @@ def _set(target: dict, key: str, value: Any) -> None:
 
 
 def _identification(name: str) -> Callable:
-    def handle(study: _Study, element, _index: int) -> None:
+    def handle(study: _Study, element) -> None:
         _set(study.module("identificationModule"), name, _text(element))
     return handle
 
 
-def _id_info(study: _Study, element, _index: int) -> None:
+def _id_info(study: _Study, element) -> None:
     module = study.module("identificationModule")
     secondary, aliases = [], []
-    counts: dict[str, int] = {}
     for child in element:
         tag = child.tag
-        counts[tag] = counts.get(tag, 0) + 1
         value = _text(child)
         if tag == "nct_id":
             _set(module, "nctId", value)
@@ -252,14 +257,14 @@ def _id_info(study: _Study, element, _index: int) -> None:
             if value:
                 aliases.append(value)
         else:
-            study.keep(child, f"id_info/{tag}[{counts[tag]}]")
+            study.keep(child)
     if secondary:
         module["secondaryIdInfos"] = secondary
     if aliases:
         module["nctIdAliases"] = aliases
 
 
-def _sponsor(element, study: _Study, path: str) -> dict:
+def _sponsor(element, study: _Study) -> dict:
     sponsor: dict[str, Any] = {}
     for child in element:
         tag = child.tag
@@ -268,28 +273,26 @@ def _sponsor(element, study: _Study, path: str) -> dict:
         elif tag == "agency_class":
             _set(sponsor, "class", code(_text(child)))
         else:
-            study.keep(child, f"{path}/{tag}")
+            study.keep(child)
     return sponsor
 
 
-def _sponsors(study: _Study, element, _index: int) -> None:
+def _sponsors(study: _Study, element) -> None:
     module = study.module("sponsorCollaboratorsModule")
     collaborators = []
-    n_collaborators = 0
     for child in element:
         tag = child.tag
         if tag == "lead_sponsor":
-            module["leadSponsor"] = _sponsor(child, study, "sponsors/lead_sponsor")
+            module["leadSponsor"] = _sponsor(child, study)
         elif tag == "collaborator":
-            n_collaborators += 1
-            collaborators.append(_sponsor(child, study, f"sponsors/collaborator[{n_collaborators}]"))
+            collaborators.append(_sponsor(child, study))
         else:
-            study.keep(child, f"sponsors/{tag}")
+            study.keep(child)
     if collaborators:
         module["collaborators"] = collaborators
 
 
-def _source(study: _Study, element, _index: int) -> None:
+def _source(study: _Study, element) -> None:
     value = _text(element)
     if value:
         study.module("identificationModule")["organization"] = {"fullName": value}
@@ -302,49 +305,46 @@ _OVERSIGHT_FLAGS = {
 }
 
 
-def _oversight(study: _Study, element, _index: int) -> None:
-    counts: dict[str, int] = {}
+def _oversight(study: _Study, element) -> None:
     for child in element:
         tag = child.tag
-        counts[tag] = counts.get(tag, 0) + 1
         key = _OVERSIGHT_FLAGS.get(tag)
         value = flag(_text(child)) if key else None
         if value is None:
             # authority, is_fda_regulated, is_section_801: retired before API v2, no home there.
-            study.keep(child, f"oversight_info/{tag}[{counts[tag]}]" if tag == "authority" else f"oversight_info/{tag}")
+            study.keep(child)
         else:
             study.module("oversightModule")[key] = value
 
 
 def _description(name: str, xml_name: str) -> Callable:
-    def handle(study: _Study, element, _index: int) -> None:
+    def handle(study: _Study, element) -> None:
         block = element.find("textblock")
         _set(study.module("descriptionModule"), name, textblock(block.text) if block is not None else None)
         for child in element:
             if child.tag != "textblock":
-                study.keep(child, f"{xml_name}/{child.tag}")
+                study.keep(child)
     return handle
 
 
 def _status_code(name: str) -> Callable:
-    def handle(study: _Study, element, _index: int) -> None:
+    def handle(study: _Study, element) -> None:
         _set(study.module("statusModule"), name, code(_text(element)))
     return handle
 
 
-def _why_stopped(study: _Study, element, _index: int) -> None:
+def _why_stopped(study: _Study, element) -> None:
     _set(study.module("statusModule"), "whyStopped", _text(element))
 
 
 def _date_struct(name: str, typed: bool = True) -> Callable:
     """A date element: ``{"date": ISO, "type": ACTUAL|ESTIMATED}`` (or the bare ISO date)."""
 
-    def handle(study: _Study, element, _index: int) -> None:
+    def handle(study: _Study, element) -> None:
         raw = _text(element)
         date = iso_date(raw)
         if date is None:
-            if raw:
-                study.unmapped[element.tag] = raw
+            study.keep(element)
             return
         status = study.module("statusModule")
         if not typed:
@@ -355,20 +355,15 @@ def _date_struct(name: str, typed: bool = True) -> Callable:
         if date_type:
             struct["type"] = code(date_type)
         status[name] = struct
-        for attribute in element.attrib:
-            if attribute != "type":
-                study.unmapped[f"{element.tag}/@{attribute}"] = element.get(attribute)
 
     return handle
 
 
-def _legacy_date(study: _Study, element, _index: int) -> None:
-    raw = _text(element)
-    if raw:
-        study.modules.setdefault("_legacy_dates", {})[element.tag] = raw
+def _legacy_date(study: _Study, element) -> None:
+    study.legacy_dates.append(element)
 
 
-def _phase(study: _Study, element, _index: int) -> None:
+def _phase(study: _Study, element) -> None:
     raw = _text(element)
     if raw:
         study.module("designModule")["phases"] = _phases(raw)
@@ -384,7 +379,7 @@ def _phases(raw: str) -> list[str]:
     return list(found)
 
 
-def _study_type(study: _Study, element, _index: int) -> None:
+def _study_type(study: _Study, element) -> None:
     raw = _text(element)
     if not raw:
         return
@@ -396,10 +391,10 @@ def _study_type(study: _Study, element, _index: int) -> None:
         design["studyType"] = code(raw)
 
 
-def _has_expanded_access(study: _Study, element, _index: int) -> None:
+def _has_expanded_access(study: _Study, element) -> None:
     value = flag(_text(element))
     if value is None:
-        study.keep(element, "has_expanded_access")
+        study.keep(element)
     else:
         study.module("statusModule")["expandedAccessInfo"] = {"hasExpandedAccess": value}
 
@@ -411,13 +406,13 @@ _EXPANDED_ACCESS_TYPES = {
 }
 
 
-def _expanded_access_info(study: _Study, element, _index: int) -> None:
+def _expanded_access_info(study: _Study, element) -> None:
     types = {}
     for child in element:
         key = _EXPANDED_ACCESS_TYPES.get(child.tag)
         value = flag(_text(child)) if key else None
         if value is None:
-            study.keep(child, f"expanded_access_info/{child.tag}")
+            study.keep(child)
         else:
             types[key] = value
     if types:
@@ -431,7 +426,7 @@ _DESIGN_CODES = {
 _DESIGN_TEXTS = {"intervention_model_description": "interventionModelDescription"}
 
 
-def _design_info(study: _Study, element, _index: int) -> None:
+def _design_info(study: _Study, element) -> None:
     info: dict[str, Any] = {}
     for child in element:
         tag = child.tag
@@ -447,7 +442,7 @@ def _design_info(study: _Study, element, _index: int) -> None:
         elif tag == "masking_description":
             info.setdefault("maskingInfo", {})["maskingDescription"] = value
         else:
-            study.keep(child, f"study_design_info/{tag}")
+            study.keep(child)
     if info:
         study.module("designModule")["designInfo"] = info
 
@@ -476,7 +471,7 @@ _STUDY_DESIGN_PART = re.compile(
 )
 
 
-def _study_design(study: _Study, element, _index: int) -> None:
+def _study_design(study: _Study, element) -> None:
     raw = _text(element)
     if not raw:
         return
@@ -499,17 +494,17 @@ def _study_design(study: _Study, element, _index: int) -> None:
         for key, value in info.items():
             existing.setdefault(key, value)
     if not kept_all:
-        study.unmapped["study_design"] = raw
+        study.keep(element)
 
 
 def _design_text(name: str) -> Callable:
-    def handle(study: _Study, element, _index: int) -> None:
+    def handle(study: _Study, element) -> None:
         _set(study.module("designModule"), name, _text(element))
     return handle
 
 
 def _outcome(key: str, xml_name: str) -> Callable:
-    def handle(study: _Study, element, index: int) -> None:
+    def handle(study: _Study, element) -> None:
         outcome: dict[str, Any] = {}
         for child in element:
             tag = child.tag
@@ -521,12 +516,12 @@ def _outcome(key: str, xml_name: str) -> Callable:
             elif tag == "description":
                 _set(outcome, "description", value)
             else:
-                study.keep(child, f"{xml_name}[{index}]/{tag}")
-        study.module("outcomesModule").setdefault(key, []).append(outcome)
+                study.keep(child)
+        study.items("outcomesModule", key).append(outcome)
     return handle
 
 
-def _enrollment(study: _Study, element, _index: int) -> None:
+def _enrollment(study: _Study, element) -> None:
     raw = _text(element)
     if not raw:
         return
@@ -534,27 +529,27 @@ def _enrollment(study: _Study, element, _index: int) -> None:
     try:
         info["count"] = int(raw)
     except ValueError:
-        study.unmapped["enrollment"] = raw
+        study.keep(element)
     if element.get("type"):
         info["type"] = code(element.get("type"))
     if info:
         study.module("designModule")["enrollmentInfo"] = info
 
 
-def _kept_top(study: _Study, element, index: int) -> None:
+def _kept_top(study: _Study, element) -> None:
     """An element with no API v2 home (number_of_arms, number_of_groups, ...)."""
-    study.keep(element, element.tag)
+    study.keep(element)
 
 
 def _conditions_list(name: str) -> Callable:
-    def handle(study: _Study, element, _index: int) -> None:
+    def handle(study: _Study, element) -> None:
         value = _text(element)
         if value:
-            study.module("conditionsModule").setdefault(name, []).append(value)
+            study.items("conditionsModule", name).append(value)
     return handle
 
 
-def _arm_group(study: _Study, element, index: int) -> None:
+def _arm_group(study: _Study, element) -> None:
     arm: dict[str, Any] = {}
     for child in element:
         tag = child.tag
@@ -566,11 +561,11 @@ def _arm_group(study: _Study, element, index: int) -> None:
         elif tag == "description":
             _set(arm, "description", value)
         else:
-            study.keep(child, f"arm_group[{index}]/{tag}")
-    study.module("armsInterventionsModule").setdefault("armGroups", []).append(arm)
+            study.keep(child)
+    study.items("armsInterventionsModule", "armGroups").append(arm)
 
 
-def _intervention(study: _Study, element, index: int) -> None:
+def _intervention(study: _Study, element) -> None:
     intervention: dict[str, Any] = {}
     labels, other_names = [], []
     for child in element:
@@ -589,21 +584,21 @@ def _intervention(study: _Study, element, index: int) -> None:
             if value:
                 other_names.append(value)
         else:
-            study.keep(child, f"intervention[{index}]/{tag}")
+            study.keep(child)
     if labels:
         intervention["armGroupLabels"] = labels
     if other_names:
         intervention["otherNames"] = other_names
-    study.module("armsInterventionsModule").setdefault("interventions", []).append(intervention)
+    study.items("armsInterventionsModule", "interventions").append(intervention)
 
 
-def _biospec_retention(study: _Study, element, _index: int) -> None:
+def _biospec_retention(study: _Study, element) -> None:
     value = _text(element)
     if value:
         study.module("designModule").setdefault("bioSpec", {})["retention"] = code(value)
 
 
-def _biospec_descr(study: _Study, element, _index: int) -> None:
+def _biospec_descr(study: _Study, element) -> None:
     block = element.find("textblock")
     value = textblock(block.text) if block is not None else None
     if value:
@@ -615,7 +610,7 @@ _ELIGIBILITY_BLOCKS = {"criteria": "eligibilityCriteria", "study_pop": "studyPop
 _AGES = {"minimum_age": "minimumAge", "maximum_age": "maximumAge"}
 
 
-def _eligibility(study: _Study, element, _index: int) -> None:
+def _eligibility(study: _Study, element) -> None:
     module = study.module("eligibilityModule")
     for child in element:
         tag = child.tag
@@ -638,16 +633,16 @@ def _eligibility(study: _Study, element, _index: int) -> None:
         elif tag == "healthy_volunteers":
             healthy = flag(value)
             if healthy is None:
-                study.unmapped["eligibility/healthy_volunteers"] = value
+                study.keep(child)
             else:
                 module["healthyVolunteers"] = healthy
         elif tag == "sampling_method":
             module["samplingMethod"] = code(value)
         else:
-            study.keep(child, f"eligibility/{tag}")
+            study.keep(child)
 
 
-def _person(element, study: _Study, path: str, role: str | None = None) -> dict[str, Any]:
+def _person(element, study: _Study, role: str | None = None) -> dict[str, Any]:
     """A contact or investigator: its name parts joined, as API v2 gives the name."""
     person: dict[str, Any] = {}
     parts: dict[str, str] = {}
@@ -669,7 +664,7 @@ def _person(element, study: _Study, path: str, role: str | None = None) -> dict[
         elif tag == "email":
             person["email"] = value
         else:
-            study.keep(child, f"{path}/{tag}")
+            study.keep(child)
     name = person_name(parts)
     if name:
         person["name"] = name
@@ -678,62 +673,65 @@ def _person(element, study: _Study, path: str, role: str | None = None) -> dict[
     return {key: person[key] for key in ("name", "role", "affiliation", "phone", "phoneExt", "email") if key in person}
 
 
-def _overall_official(study: _Study, element, index: int) -> None:
-    official = _person(element, study, f"overall_official[{index}]")
-    study.module("contactsLocationsModule").setdefault("overallOfficials", []).append(official)
+def _overall_official(study: _Study, element) -> None:
+    official = _person(element, study)
+    study.items("contactsLocationsModule", "overallOfficials").append(official)
 
 
-def _overall_contact(study: _Study, element, _index: int) -> None:
-    contact = _person(element, study, element.tag, role="CONTACT")
-    study.module("contactsLocationsModule").setdefault("centralContacts", []).append(contact)
+def _overall_contact(study: _Study, element) -> None:
+    contact = _person(element, study, role="CONTACT")
+    study.items("contactsLocationsModule", "centralContacts").append(contact)
 
 
-def _location(study: _Study, element, index: int) -> None:
+_ADDRESS_PARTS = frozenset({"city", "state", "zip", "country"})
+
+
+def _location(study: _Study, element) -> None:
     site: dict[str, Any] = {}
     contacts = []
-    n_investigators = 0
-    path = f"location[{index}]"
     for child in element:
         tag = child.tag
         if tag == "facility":
             for part in child:
-                if part.tag == "name":
-                    _set(site, "facility", _text(part))
-                elif part.tag == "address":
+                if part.tag == "address":
                     for line in part:
-                        if line.tag in ("city", "state", "zip", "country"):
-                            _set(site, line.tag, _text(line))
+                        if line.tag in _ADDRESS_PARTS:
+                            value = text_of(line)
+                            if value:
+                                site[line.tag] = value
                         else:
-                            study.keep(line, f"{path}/facility/address/{line.tag}")
+                            study.keep(line)
+                elif part.tag == "name":
+                    value = text_of(part)
+                    if value:
+                        site["facility"] = value
                 else:
-                    study.keep(part, f"{path}/facility/{part.tag}")
+                    study.keep(part)
         elif tag == "status":
-            _set(site, "status", code(_text(child)))
-        elif tag in ("contact", "contact_backup"):
-            contacts.append(_person(child, study, f"{path}/{tag}", role="CONTACT"))
+            value = text_of(child)
+            if value:
+                site["status"] = code(value)
+        elif tag == "contact" or tag == "contact_backup":
+            contacts.append(_person(child, study, role="CONTACT"))
         elif tag == "investigator":
-            n_investigators += 1
-            contacts.append(_person(child, study, f"{path}/investigator[{n_investigators}]"))
+            contacts.append(_person(child, study))
         else:
-            study.keep(child, f"{path}/{tag}")
+            study.keep(child)
     if contacts:
         site["contacts"] = contacts
-    ordered = {key: site[key] for key in ("facility", "status", "city", "state", "zip", "country", "contacts") if key in site}
-    study.module("contactsLocationsModule").setdefault("locations", []).append(ordered)
+    study.items("contactsLocationsModule", "locations").append(site)
 
 
-def _location_countries(study: _Study, element, _index: int) -> None:
-    countries = study.modules.setdefault("_countries", [])
-    items = list(element)
-    for position, child in enumerate(items, 1):
-        value = _text(child)
-        if child.tag == "country" and value:
-            countries.append((f"location_countries/country[{position}]" if len(items) > 1 else "location_countries/country", value))
-        elif child.tag != "country":
-            study.keep(child, f"location_countries/{child.tag}")
+def _location_countries(study: _Study, element) -> None:
+    countries = study.listed_countries
+    for child in element:
+        if child.tag == "country":
+            countries.append(child)
+        else:
+            study.keep(child)
 
 
-def _removed_countries(study: _Study, element, _index: int) -> None:
+def _removed_countries(study: _Study, element) -> None:
     removed = []
     for child in element:
         value = _text(child)
@@ -741,12 +739,12 @@ def _removed_countries(study: _Study, element, _index: int) -> None:
             if value:
                 removed.append(value)
         else:
-            study.keep(child, f"removed_countries/{child.tag}")
+            study.keep(child)
     if removed:
         study.module("derivedSection.miscInfoModule")["removedCountries"] = removed
 
 
-def _link(study: _Study, element, index: int) -> None:
+def _link(study: _Study, element) -> None:
     link: dict[str, Any] = {}
     for child in element:
         if child.tag == "description":
@@ -754,13 +752,13 @@ def _link(study: _Study, element, index: int) -> None:
         elif child.tag == "url":
             _set(link, "url", _text(child))
         else:
-            study.keep(child, f"link[{index}]/{child.tag}")
-    study.module("referencesModule").setdefault("seeAlsoLinks", []).append(
+            study.keep(child)
+    study.items("referencesModule", "seeAlsoLinks").append(
         {key: link[key] for key in ("label", "url") if key in link})
 
 
 def _reference(reference_type: str) -> Callable:
-    def handle(study: _Study, element, index: int) -> None:
+    def handle(study: _Study, element) -> None:
         reference: dict[str, Any] = {}
         for child in element:
             if child.tag == "PMID":
@@ -768,15 +766,15 @@ def _reference(reference_type: str) -> Callable:
             elif child.tag == "citation":
                 _set(reference, "citation", _text(child))
             else:
-                study.keep(child, f"{element.tag}[{index}]/{child.tag}")
+                study.keep(child)
         ordered = {key: reference[key] for key in ("pmid", "citation") if key in reference}
         ordered["type"] = reference_type
-        study.module("referencesModule").setdefault("references", []).append(
+        study.items("referencesModule", "references").append(
             {key: ordered[key] for key in ("pmid", "type", "citation") if key in ordered})
     return handle
 
 
-def _responsible_party(study: _Study, element, _index: int) -> None:
+def _responsible_party(study: _Study, element) -> None:
     party: dict[str, Any] = {}
     for child in element:
         tag = child.tag
@@ -796,13 +794,13 @@ def _responsible_party(study: _Study, element, _index: int) -> None:
         elif tag == "organization":
             party["oldOrganization"] = value
         else:
-            study.keep(child, f"responsible_party/{tag}")
+            study.keep(child)
     if party:
         study.module("sponsorCollaboratorsModule")["responsibleParty"] = party
 
 
 def _browse(module: str) -> Callable:
-    def handle(study: _Study, element, _index: int) -> None:
+    def handle(study: _Study, element) -> None:
         meshes = []
         for child in element:
             value = _text(child)
@@ -810,7 +808,7 @@ def _browse(module: str) -> Callable:
                 if value:
                     meshes.append({"term": value})
             else:
-                study.keep(child, f"{element.tag}/{child.tag}")
+                study.keep(child)
         if meshes:
             study.module(f"derivedSection.{module}")["meshes"] = meshes
     return handle
@@ -822,7 +820,7 @@ _IPD_INFO_TYPES = {"Statistical Analysis Plan (SAP)": "SAP", "Informed Consent F
                    "Clinical Study Report (CSR)": "CSR"}
 
 
-def _patient_data(study: _Study, element, _index: int) -> None:
+def _patient_data(study: _Study, element) -> None:
     module = study.module("ipdSharingStatementModule")
     info_types = []
     for child in element:
@@ -837,7 +835,7 @@ def _patient_data(study: _Study, element, _index: int) -> None:
         elif tag in _IPD_TEXTS:
             module[_IPD_TEXTS[tag]] = value
         else:
-            study.keep(child, f"patient_data/{tag}")
+            study.keep(child)
     if info_types:
         module["infoTypes"] = info_types
 
@@ -845,17 +843,17 @@ def _patient_data(study: _Study, element, _index: int) -> None:
 _STUDY_DOC_KEYS = {"doc_id": "id", "doc_type": "type", "doc_url": "url", "doc_comment": "comment"}
 
 
-def _study_docs(study: _Study, element, _index: int) -> None:
+def _study_docs(study: _Study, element) -> None:
     documents = []
     for position, child in enumerate(element, 1):
         if child.tag != "study_doc":
-            study.keep(child, f"study_docs/{child.tag}")
+            study.keep(child)
             continue
         document: dict[str, Any] = {}
         for part in child:
             key = _STUDY_DOC_KEYS.get(part.tag)
             if key is None:
-                study.keep(part, f"study_docs/study_doc[{position}]/{part.tag}")
+                study.keep(part)
             else:
                 _set(document, key, _text(part))
         documents.append({key: document[key] for key in ("id", "type", "url", "comment") if key in document})
@@ -866,12 +864,11 @@ def _study_docs(study: _Study, element, _index: int) -> None:
 _DOCUMENT_FLAGS = {"document_has_protocol": "hasProtocol", "document_has_icf": "hasIcf", "document_has_sap": "hasSap"}
 
 
-def _provided_documents(study: _Study, element, _index: int) -> None:
+def _provided_documents(study: _Study, element) -> None:
     documents = []
-    for position, child in enumerate(element, 1):
-        path = f"provided_document_section/provided_document[{position}]"
+    for child in element:
         if child.tag != "provided_document":
-            study.keep(child, f"provided_document_section/{child.tag}")
+            study.keep(child)
             continue
         document: dict[str, Any] = {}
         for part in child:
@@ -890,9 +887,9 @@ def _provided_documents(study: _Study, element, _index: int) -> None:
                 filename = value.rstrip("/").rpartition("/")[2]
                 document["filename"] = filename
                 document["typeAbbrev"] = filename.rpartition("_")[0] or filename.rpartition(".")[0]
-                study.unmapped[f"{path}/document_url"] = value
+                study.keep(part)
             else:
-                study.keep(part, f"{path}/{tag}")
+                study.keep(part)
         order = ("typeAbbrev", "hasProtocol", "hasSap", "hasIcf", "label", "date", "filename")
         documents.append({key: document[key] for key in order if key in document})
     if documents:
@@ -903,17 +900,15 @@ def _provided_documents(study: _Study, element, _index: int) -> None:
 _PENDING_DATES = {"submitted": "releaseDate", "returned": "resetDate", "submission_canceled": "unreleaseDate"}
 
 
-def _pending_results(study: _Study, element, _index: int) -> None:
+def _pending_results(study: _Study, element) -> None:
     infos: list[dict] = []
-    counts: dict[str, int] = {}
     for child in element:
         tag = child.tag
-        counts[tag] = counts.get(tag, 0) + 1
         key = _PENDING_DATES.get(tag)
         raw = _text(child)
         date = iso_date(raw)
         if key is None or date is None:
-            study.keep(child, f"pending_results/{tag}[{counts[tag]}]")
+            study.keep(child)
             continue
         if key == "releaseDate" or not infos or key in infos[-1]:
             infos.append({})
@@ -925,7 +920,7 @@ def _pending_results(study: _Study, element, _index: int) -> None:
 _DOWNLOAD_DATE = re.compile(r"processed this data on ([A-Za-z]+ \d{1,2}, \d{4})")
 
 
-def _required_header(study: _Study, element, _index: int) -> None:
+def _required_header(study: _Study, element) -> None:
     for child in element:
         tag = child.tag
         if tag == "download_date":
@@ -934,13 +929,13 @@ def _required_header(study: _Study, element, _index: int) -> None:
             date = iso_date(match.group(1)) if match else None
             if date:
                 study.module("derivedSection.miscInfoModule")["versionHolder"] = date
-            elif raw:
-                study.unmapped["required_header/download_date"] = raw
+            else:
+                study.keep(child)
         elif tag not in ("link_text", "url"):
-            study.keep(child, f"required_header/{tag}")
+            study.keep(child)
 
 
-def _clinical_results(study: _Study, element, _index: int) -> None:
+def _clinical_results(study: _Study, element) -> None:
     section = results_section(element, study.unmapped)
     if section:
         study.record["resultsSection"] = section

@@ -64,42 +64,26 @@ class _Results:
     def __init__(self, unmapped: dict[str, str]) -> None:
         self.unmapped = unmapped
 
-    def keep(self, element, path: str) -> None:
-        keep_subtree(element, path, self.unmapped)
-
-
-def _positions(element) -> list[tuple[Any, str]]:
-    """Children with their XPath step: ``tag`` alone, or ``tag[n]`` where the tag repeats."""
-    children = list(element)
-    totals: dict[str, int] = {}
-    for child in children:
-        totals[child.tag] = totals.get(child.tag, 0) + 1
-    seen: dict[str, int] = {}
-    steps = []
-    for child in children:
-        tag = child.tag
-        seen[tag] = seen.get(tag, 0) + 1
-        steps.append((child, f"{tag}[{seen[tag]}]" if totals[tag] > 1 else tag))
-    return steps
+    def keep(self, element) -> None:
+        keep_subtree(element, self.unmapped)
 
 
 def results_section(element, unmapped: dict[str, str]) -> dict[str, Any]:
     results = _Results(unmapped)
     section: dict[str, Any] = {}
     more_info: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
-        path = f"{ROOT}/{step}"
         if tag == "participant_flow":
-            section["participantFlowModule"] = _participant_flow(child, results, path)
+            section["participantFlowModule"] = _participant_flow(child, results)
         elif tag == "baseline":
-            section["baselineCharacteristicsModule"] = _baseline(child, results, path)
+            section["baselineCharacteristicsModule"] = _baseline(child, results)
         elif tag == "outcome_list":
-            section["outcomeMeasuresModule"] = {"outcomeMeasures": _outcomes(child, results, path)}
+            section["outcomeMeasuresModule"] = {"outcomeMeasures": _outcomes(child, results)}
         elif tag == "reported_events":
-            section["adverseEventsModule"] = _adverse_events(child, results, path)
+            section["adverseEventsModule"] = _adverse_events(child, results)
         elif tag == "certain_agreements":
-            agreement = _certain_agreement(child, results, path)
+            agreement = _certain_agreement(child, results)
             if agreement:
                 more_info["certainAgreement"] = agreement
         elif tag == "limitations_and_caveats":
@@ -107,11 +91,11 @@ def results_section(element, unmapped: dict[str, str]) -> dict[str, Any]:
             if value:
                 more_info["limitationsAndCaveats"] = {"description": value}
         elif tag == "point_of_contact":
-            contact = _point_of_contact(child, results, path)
+            contact = _point_of_contact(child, results)
             if contact:
                 more_info["pointOfContact"] = contact
         else:
-            results.keep(child, path)
+            results.keep(child)
     if more_info:
         section["moreInfoModule"] = {key: more_info[key] for key in
                                      ("limitationsAndCaveats", "certainAgreement", "pointOfContact") if key in more_info}
@@ -121,11 +105,11 @@ def results_section(element, unmapped: dict[str, str]) -> dict[str, Any]:
 # ---------------------------------------------------------------- groups and counts
 
 
-def _groups(element, results: _Results, path: str) -> list[dict]:
+def _groups(element, results: _Results) -> list[dict]:
     groups = []
-    for group, step in _positions(element):
+    for group in element:
         if group.tag != "group":
-            results.keep(group, f"{path}/{step}")
+            results.keep(group)
             continue
         entry: dict[str, Any] = {"id": group_id(group.get("group_id"))}
         for part in group:
@@ -134,18 +118,18 @@ def _groups(element, results: _Results, path: str) -> list[dict]:
                 if value:
                     entry[part.tag] = value
             else:
-                results.keep(part, f"{path}/{step}/{part.tag}")
+                results.keep(part)
         groups.append(entry)
     return groups
 
 
-def _denoms(element, results: _Results, path: str) -> list[dict]:
+def _denoms(element, results: _Results) -> list[dict]:
     """An ``analyzed_list``: one denom per ``analyzed`` (its units and per-group counts); the
     scope (Overall, Measure, Class) is where the list sits."""
     denoms = []
-    for analyzed, step in _positions(element):
+    for analyzed in element:
         if analyzed.tag != "analyzed":
-            results.keep(analyzed, f"{path}/{step}")
+            results.keep(analyzed)
             continue
         denom: dict[str, Any] = {}
         for part in analyzed:
@@ -158,7 +142,7 @@ def _denoms(element, results: _Results, path: str) -> list[dict]:
                 denom["counts"] = [{"groupId": group_id(count.get("group_id")), "value": count.get("value")}
                                    for count in part if count.tag == "count"]
             elif tag != "scope":
-                results.keep(part, f"{path}/{step}/{tag}")
+                results.keep(part)
         denoms.append(denom)
     return denoms
 
@@ -166,60 +150,54 @@ def _denoms(element, results: _Results, path: str) -> list[dict]:
 # ---------------------------------------------------------------- participant flow
 
 
-def _participant_flow(element, results: _Results, path: str) -> dict[str, Any]:
+def _participant_flow(element, results: _Results) -> dict[str, Any]:
     module: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "recruitment_details":
             _put(module, "recruitmentDetails", text_of(child))
         elif tag == "pre_assignment_details":
             _put(module, "preAssignmentDetails", text_of(child))
         elif tag == "group_list":
-            module["groups"] = _groups(child, results, f"{path}/{step}")
+            module["groups"] = _groups(child, results)
         elif tag == "period_list":
-            module["periods"] = [_period(period, results, f"{path}/{step}/{period_step}")
-                                 for period, period_step in _positions(child)]
+            module["periods"] = [_period(period, results)
+                                 for period in child]
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return {key: module[key] for key in ("preAssignmentDetails", "recruitmentDetails", "groups", "periods") if key in module}
 
 
-def _period(element, results: _Results, path: str) -> dict[str, Any]:
+def _period(element, results: _Results) -> dict[str, Any]:
     period: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "title":
             _put(period, "title", text_of(child))
         elif tag == "milestone_list":
-            period["milestones"] = [_flow_row(row, results, f"{path}/{step}/{row_step}", "achievements")
-                                    for row, row_step in _positions(child)]
+            period["milestones"] = [_flow_row(row, results, "achievements")
+                                    for row in child]
         elif tag == "drop_withdraw_reason_list":
-            period["dropWithdraws"] = [_flow_row(row, results, f"{path}/{step}/{row_step}", "reasons")
-                                       for row, row_step in _positions(child)]
+            period["dropWithdraws"] = [_flow_row(row, results, "reasons")
+                                       for row in child]
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return period
 
 
-def _flow_row(element, results: _Results, path: str, key: str) -> dict[str, Any]:
+_PARTICIPANTS_KEYS = {"group_id": "groupId", "count": "numSubjects"}
+
+
+def _flow_row(element, results: _Results, key: str) -> dict[str, Any]:
     """A milestone or drop/withdraw reason: its title as type, its participants per group."""
     row: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         if child.tag == "title":
             _put(row, "type", text_of(child))
         elif child.tag == "participants_list":
-            entries = []
-            for participants in child:
-                entry: dict[str, Any] = {"groupId": group_id(participants.get("group_id"))}
-                comment = text_of(participants)
-                if comment:
-                    entry["comment"] = comment
-                if participants.get("count") is not None:
-                    entry["numSubjects"] = participants.get("count")
-                entries.append(entry)
-            row[key] = entries
+            row[key] = [_attributes(participants, _PARTICIPANTS_KEYS, results, "comment") for participants in child]
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return row
 
 
@@ -236,20 +214,20 @@ _MEASURE_ORDER = ("title", "description", "populationDescription", "paramType", 
                   "denomUnitsSelected", "denoms", "classes")
 
 
-def _measure(element, results: _Results, path: str, baseline: bool) -> dict[str, Any]:
+def _measure(element, results: _Results, baseline: bool) -> dict[str, Any]:
     """A baseline measure, or the fields of an outcome's measure (API v2 puts them on the outcome).
 
     API v2 codes a baseline measure's dispersion (STANDARD_DEVIATION) but gives an outcome's as
     written (``Standard Deviation``)."""
     measure: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "class_list":
-            measure["classes"] = [_class(item, results, f"{path}/{step}/{item_step}")
-                                  for item, item_step in _positions(child)]
+            measure["classes"] = [_class(item, results)
+                                  for item in child]
             continue
         if tag == "analyzed_list":
-            measure["denoms"] = _denoms(child, results, f"{path}/{step}")
+            measure["denoms"] = _denoms(child, results)
             continue
         value = text_of(child)
         if tag == "title":
@@ -268,68 +246,58 @@ def _measure(element, results: _Results, path: str, baseline: bool) -> dict[str,
             _put(measure, "denomUnitsSelected", value)
         else:
             # category_list straight under the measure: the layout before December 2016.
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return {key: measure[key] for key in _MEASURE_ORDER if key in measure}
 
 
-def _class(element, results: _Results, path: str) -> dict[str, Any]:
+def _class(element, results: _Results) -> dict[str, Any]:
     item: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "title":
             _put(item, "title", text_of(child))
         elif tag == "analyzed_list":
-            item["denoms"] = _denoms(child, results, f"{path}/{step}")
+            item["denoms"] = _denoms(child, results)
         elif tag == "category_list":
-            item["categories"] = [_category(category, results, f"{path}/{step}/{category_step}")
-                                  for category, category_step in _positions(child)]
+            item["categories"] = [_category(category, results)
+                                  for category in child]
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return item
 
 
-_MEASUREMENT_ATTRIBUTES = (("value", "value"), ("spread", "spread"), ("lower_limit", "lowerLimit"),
-                           ("upper_limit", "upperLimit"))
+_MEASUREMENT_KEYS = {"group_id": "groupId", "value": "value", "spread": "spread", "lower_limit": "lowerLimit",
+                     "upper_limit": "upperLimit"}
 
 
-def _category(element, results: _Results, path: str) -> dict[str, Any]:
+def _category(element, results: _Results) -> dict[str, Any]:
     category: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         if child.tag == "title":
             _put(category, "title", text_of(child))
         elif child.tag == "measurement_list":
-            measurements = []
-            for measurement in child:
-                entry: dict[str, Any] = {"groupId": group_id(measurement.get("group_id"))}
-                for attribute, key in _MEASUREMENT_ATTRIBUTES:
-                    value = measurement.get(attribute)
-                    if value is not None:
-                        entry[key] = value
-                comment = text_of(measurement)
-                if comment:
-                    entry["comment"] = comment
-                measurements.append(entry)
-            category["measurements"] = measurements
+            category["measurements"] = [_attributes(measurement, _MEASUREMENT_KEYS, results, "comment")
+                                        for measurement in child]
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return category
 
 
-def _baseline(element, results: _Results, path: str) -> dict[str, Any]:
+def _baseline(element, results: _Results) -> dict[str, Any]:
     module: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "population":
             _put(module, "populationDescription", text_of(child))
         elif tag == "group_list":
-            module["groups"] = _groups(child, results, f"{path}/{step}")
+            module["groups"] = _groups(child, results)
         elif tag == "analyzed_list":
-            module["denoms"] = _denoms(child, results, f"{path}/{step}")
+            module["denoms"] = _denoms(child, results)
         elif tag == "measure_list":
-            module["measures"] = [_measure(measure, results, f"{path}/{step}/{measure_step}", baseline=True)
-                                  for measure, measure_step in _positions(child)]
+            module["measures"] = [_measure(measure, results, baseline=True)
+                                  for measure in child]
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return {key: module[key] for key in ("populationDescription", "groups", "denoms", "measures") if key in module}
 
 
@@ -340,32 +308,32 @@ _OUTCOME_ORDER = ("type", "title", "description", "populationDescription", "repo
 _POSTING_DATE = re.compile(r"^(?:(\d{2})/)?(\d{4})$")
 
 
-def _outcomes(element, results: _Results, path: str) -> list[dict]:
+def _outcomes(element, results: _Results) -> list[dict]:
     outcomes = []
-    for outcome, step in _positions(element):
+    for outcome in element:
         if outcome.tag == "outcome":
-            outcomes.append(_outcome(outcome, results, f"{path}/{step}"))
+            outcomes.append(_outcome(outcome, results))
         else:
-            results.keep(outcome, f"{path}/{step}")
+            results.keep(outcome)
     return outcomes
 
 
-def _outcome(element, results: _Results, path: str) -> dict[str, Any]:
+def _outcome(element, results: _Results) -> dict[str, Any]:
     outcome: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "measure":
-            measure = _measure(child, results, f"{path}/{step}", baseline=False)
+            measure = _measure(child, results, baseline=False)
             outcome.update((key, value) for key, value in measure.items() if key not in outcome)
             # An outcome with measurements is posted; one without them awaits its posting date.
             outcome["reportingStatus"] = "POSTED"
             continue
         if tag == "group_list":
-            outcome["groups"] = _groups(child, results, f"{path}/{step}")
+            outcome["groups"] = _groups(child, results)
             continue
         if tag == "analysis_list":
-            outcome["analyses"] = [_analysis(analysis, results, f"{path}/{step}/{analysis_step}")
-                                   for analysis, analysis_step in _positions(child)]
+            outcome["analyses"] = [_analysis(analysis, results)
+                                   for analysis in child]
             continue
         value = text_of(child)
         if tag == "type":
@@ -384,7 +352,7 @@ def _outcome(element, results: _Results, path: str) -> dict[str, Any]:
             outcome.setdefault("reportingStatus", "NOT_POSTED")
         else:
             # safety_issue (retired in 2017), and the old layout's measure_list.
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return {key: outcome[key] for key in _OUTCOME_ORDER if key in outcome}
 
 
@@ -401,9 +369,9 @@ _ANALYSIS_CODES = {"non_inferiority_type": "nonInferiorityType", "dispersion_typ
 _ANALYSIS_RENAMES = {"1-Sided": "ONE_SIDED", "2-Sided": "TWO_SIDED", "Standard Error of the Mean": "STANDARD_ERROR_OF_MEAN"}
 
 
-def _analysis(element, results: _Results, path: str) -> dict[str, Any]:
+def _analysis(element, results: _Results) -> dict[str, Any]:
     analysis: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "group_id_list":
             analysis["groupIds"] = [group_id(text_of(item)) for item in child if text_of(item)]
@@ -419,7 +387,7 @@ def _analysis(element, results: _Results, path: str) -> dict[str, Any]:
             # Before 2017 a Yes/No: whether non-inferiority or equivalence was tested.
             analysis["testedNonInferiority"] = flag(value)
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return analysis
 
 
@@ -436,9 +404,9 @@ _GROUP_ORDER = ("id", "title", "description", "deathsNumAffected", "deathsNumAtR
                 "seriousNumAtRisk", "otherNumAffected", "otherNumAtRisk")
 
 
-def _adverse_events(element, results: _Results, path: str) -> dict[str, Any]:
+def _adverse_events(element, results: _Results) -> dict[str, Any]:
     module: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "frequency_threshold":  # before 2017 it sat here rather than in other_events
             _put(module, "frequencyThreshold", text_of(child))
@@ -447,12 +415,12 @@ def _adverse_events(element, results: _Results, path: str) -> dict[str, Any]:
         elif tag == "desc":
             _put(module, "description", text_of(child))
         elif tag == "group_list":
-            module["eventGroups"] = _groups(child, results, f"{path}/{step}")
+            module["eventGroups"] = _groups(child, results)
         elif tag in ("serious_events", "other_events"):
             key = "seriousEvents" if tag == "serious_events" else "otherEvents"
-            module[key] = _events(child, results, f"{path}/{step}", module)
+            module[key] = _events(child, results, module)
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     groups = {group["id"]: group for group in module.get("eventGroups", ())}
     for kind in ("seriousEvents", "otherEvents"):
         for event in module.get(kind, ()):
@@ -471,13 +439,14 @@ def _adverse_events(element, results: _Results, path: str) -> dict[str, Any]:
     return {key: module[key] for key in order if key in module}
 
 
-_COUNT_ATTRIBUTES = (("events", "numEvents"), ("subjects_affected", "numAffected"), ("subjects_at_risk", "numAtRisk"))
+_COUNT_KEYS = {"group_id": "groupId", "events": "numEvents", "subjects_affected": "numAffected",
+               "subjects_at_risk": "numAtRisk"}
 
 
-def _events(element, results: _Results, path: str, module: dict) -> list[dict]:
+def _events(element, results: _Results, module: dict) -> list[dict]:
     vocabulary = assessment = None
     events: list[dict] = []
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "frequency_threshold":
             _put(module, "frequencyThreshold", text_of(child))
@@ -486,17 +455,17 @@ def _events(element, results: _Results, path: str, module: dict) -> list[dict]:
         elif tag == "default_assessment":
             assessment = text_of(child)
         elif tag == "category_list":
-            for category, category_step in _positions(child):
+            for category in child:
                 organ_system = text_of(category.find("title")) if category.find("title") is not None else None
-                for part, part_step in _positions(category):
+                for part in category:
                     if part.tag == "event_list":
-                        events += [_event(event, results, f"{path}/{step}/{category_step}/{part_step}/{event_step}",
+                        events += [_event(event, results,
                                           organ_system)
-                                   for event, event_step in _positions(part)]
+                                   for event in part]
                     elif part.tag != "title":
-                        results.keep(part, f"{path}/{step}/{category_step}/{part_step}")
+                        results.keep(part)
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     for event in events:
         if vocabulary and "sourceVocabulary" not in event:
             event["sourceVocabulary"] = vocabulary
@@ -506,12 +475,12 @@ def _events(element, results: _Results, path: str, module: dict) -> list[dict]:
              if key in event} for event in events]
 
 
-def _event(element, results: _Results, path: str, organ_system: str | None) -> dict[str, Any]:
+def _event(element, results: _Results, organ_system: str | None) -> dict[str, Any]:
     event: dict[str, Any] = {}
     if organ_system:
         event["organSystem"] = organ_system
     stats = []
-    for child, step in _positions(element):
+    for child in element:
         tag = child.tag
         if tag == "sub_title":
             _put(event, "term", text_of(child))
@@ -524,23 +493,46 @@ def _event(element, results: _Results, path: str, organ_system: str | None) -> d
         elif tag == "description":
             _put(event, "notes", text_of(child))
         elif tag == "counts":
-            stat: dict[str, Any] = {"groupId": group_id(child.get("group_id"))}
-            for attribute, key in _COUNT_ATTRIBUTES:
-                value = child.get(attribute)
-                if value is not None:
-                    stat[key] = _integer(value)
+            stat: dict[str, Any] = {}
+            for name, value in child.items():
+                key = _COUNT_KEYS.get(name)
+                if key is None:
+                    results.unmapped[f"{_xpath(child)}/@{name}"] = value
+                elif key == "groupId":
+                    stat[key] = group_id(value)
+                else:
+                    stat[key] = int(value) if value.isdigit() else value
+            if child.text is not None and not child.text.isspace():
+                results.unmapped[_xpath(child)] = child.text.strip()
             stats.append(stat)
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     event["stats"] = stats
     return event
 
 
-def _integer(value: str) -> int | str:
-    try:
-        return int(value)
-    except ValueError:
-        return value
+def _attributes(element, keys: dict[str, str], results: _Results, text_key: str | None) -> dict[str, Any]:
+    """A measurement, participants or counts element: its attributes under their API v2 names (the
+    group id made API v2's), and its text, if any, under `text_key`. Anything else is kept unmapped."""
+    entry: dict[str, Any] = {}
+    for name, value in element.items():
+        key = keys.get(name)
+        if key is None:
+            results.unmapped[f"{_xpath(element)}/@{name}"] = value
+        else:
+            entry[key] = group_id(value) if key == "groupId" else value
+    text = element.text
+    if text is not None and not text.isspace():
+        if text_key is None or len(element):
+            results.keep(element)
+        else:
+            entry[text_key] = text.strip()
+    return entry
+
+
+def _xpath(element) -> str:
+    tree = element.getroottree()
+    return tree.getpath(element)[len(tree.getroot().tag) + 2:]
 
 
 # ---------------------------------------------------------------- more information
@@ -553,9 +545,9 @@ _NO_AGREEMENT = "There is NOT an agreement"
 _RESTRICTION_TYPES = (("less than or equal to 60 days", "LTE60"), ("more than 60 days but less than or equal to 180 days", "GT60"))
 
 
-def _certain_agreement(element, results: _Results, path: str) -> dict[str, Any]:
+def _certain_agreement(element, results: _Results) -> dict[str, Any]:
     agreement: dict[str, Any] = {}
-    for child, step in _positions(element):
+    for child in element:
         value = text_of(child)
         if not value:
             continue
@@ -564,7 +556,7 @@ def _certain_agreement(element, results: _Results, path: str) -> dict[str, Any]:
         elif child.tag == "restrictive_agreement":
             agreement.update(_restriction(value))
         else:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
     return agreement
 
 
@@ -580,14 +572,14 @@ def _restriction(text: str) -> dict[str, Any]:
     return {"restrictionType": "OTHER", "restrictiveAgreement": True, "otherDetails": text}
 
 
-def _point_of_contact(element, results: _Results, path: str) -> dict[str, Any]:
+def _point_of_contact(element, results: _Results) -> dict[str, Any]:
     contact: dict[str, Any] = {}
     keys = {"name_or_title": "title", "organization": "organization", "email": "email", "phone": "phone",
             "phone_ext": "phoneExt"}
-    for child, step in _positions(element):
+    for child in element:
         key = keys.get(child.tag)
         if key is None:
-            results.keep(child, f"{path}/{step}")
+            results.keep(child)
         else:
             _put(contact, key, text_of(child))
     return {key: contact[key] for key in ("title", "organization", "email", "phone", "phoneExt") if key in contact}

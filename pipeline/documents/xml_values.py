@@ -95,28 +95,27 @@ class EntityFound(Exception):
     """An entity reference left unresolved in the tree (its declaration was refused)."""
 
 
-def keep_subtree(element, path: str, out: dict[str, str]) -> None:
-    """Every value under an element with no API v2 home into `out`, keyed by its XPath
-    (``path`` is the element's; a child's step carries a 1-based position where its tag repeats)."""
-    for name, value in element.attrib.items():
-        out[f"{path}/@{name}"] = value
-    children = list(element)
-    for child in children:
-        if type(child.tag) is not str:
+def keep_subtree(element, out: dict[str, str]) -> None:
+    """Every value under an element with no API v2 home into `out`, keyed by its XPath below the
+    root (lxml's: ``location[3]/facility/name``, a position only where the tag repeats)."""
+    tree = element.getroottree()
+    root_prefix = len(tree.getroot().tag) + 2
+    for node in element.iter():
+        if type(node.tag) is not str:
             raise EntityFound
-    if not children:
-        value = text_of(element)
-        if value:
-            out[path] = value
-        return
-    totals: dict[str, int] = {}
-    for child in children:
-        totals[child.tag] = totals.get(child.tag, 0) + 1
-    seen: dict[str, int] = {}
-    for child in children:
-        tag = child.tag
-        seen[tag] = seen.get(tag, 0) + 1
-        keep_subtree(child, f"{path}/{tag}[{seen[tag]}]" if totals[tag] > 1 else f"{path}/{tag}", out)
+        path = None
+        if node.attrib:
+            path = tree.getpath(node)[root_prefix:]
+            for name, value in node.items():
+                out[f"{path}/@{name}"] = value
+        if len(node) == 0:
+            value = text_of(node)
+            if value:
+                out[path or tree.getpath(node)[root_prefix:]] = value
+
+
+_TRAILING_SPACE = re.compile(r"[ \t\r]+$", re.MULTILINE)
+_INDENTS = re.compile(r"^[ \t]*(?=\S)", re.MULTILINE)
 
 
 def textblock(text: str | None) -> str | None:
@@ -124,15 +123,15 @@ def textblock(text: str | None) -> str | None:
     and the blank lines around it dropped; its line breaks, and so its paragraphs, stay."""
     if text is None:
         return None
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    while lines and not lines[0]:
-        lines.pop(0)
-    while lines and not lines[-1]:
-        lines.pop()
-    if not lines:
+    if " \n" in text or "\t\n" in text or "\r" in text:
+        text = _TRAILING_SPACE.sub("", text)
+    text = text.rstrip()
+    indents = _INDENTS.findall(text)
+    if not indents:
         return None
-    indent = min(len(line) - len(line.lstrip()) for line in lines if line)
-    return "\n".join(line[indent:] for line in lines)
+    indent = min(indents, key=len)
+    # Every line that holds text starts with the shared indentation; blank lines are empty.
+    return ("\n" + text.lstrip("\n")).replace("\n" + indent, "\n")[1:] if indent else text.lstrip("\n")
 
 
 def person_name(parts: dict[str, str]) -> str | None:
