@@ -93,9 +93,13 @@ def _syntax_error(data: bytes, error: etree.XMLSyntaxError, position: str) -> Re
     if bad_byte is not None:
         return not_utf8_error(data, bad_byte, position)
     line, column = error.position
-    kind = "truncated XML" if "Premature end" in error.msg or "EndTag" in error.msg and line >= data.count(b"\n") else "malformed XML"
+    message = _WHERE.sub("", error.msg)
+    kind = "truncated XML" if "Premature end" in message else "malformed XML"
     where = f"line {line}, column {column}"
-    return ReadError(", ".join(p for p in (position, where) if p), f"{kind}: {error.msg}", excerpt_of(_line(data, line)))
+    return ReadError(", ".join(p for p in (position, where) if p), f"{kind}: {message}", excerpt_of(_line(data, line)))
+
+
+_WHERE = re.compile(r",? line \d+, column \d+$")
 
 
 def _line(data: bytes, number: int) -> bytes:
@@ -183,6 +187,7 @@ def _finish(study: _Study) -> None:
     if protocol is not None:
         record["protocolSection"] = {name: protocol[name] for name in _MODULE_ORDER if name in protocol}
     record["hasResults"] = "resultsSection" in record
+    study.record = {key: record[key] for key in _SECTION_ORDER if key in record}
 
 
 def _place_legacy_date(status: dict, targets: tuple[str, ...], date: str | None) -> bool:
@@ -204,6 +209,7 @@ def _place_legacy_date(status: dict, targets: tuple[str, ...], date: str | None)
     return held
 
 
+_SECTION_ORDER = ("protocolSection", "resultsSection", "documentSection", "derivedSection", "hasResults")
 _MODULE_ORDER = (
     "identificationModule", "statusModule", "sponsorCollaboratorsModule", "oversightModule", "descriptionModule",
     "conditionsModule", "designModule", "armsInterventionsModule", "outcomesModule", "eligibilityModule",
