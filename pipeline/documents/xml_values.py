@@ -114,7 +114,7 @@ def keep_subtree(element, out: dict[str, str]) -> None:
                 out[path or tree.getpath(node)[root_prefix:]] = value
 
 
-_TRAILING_SPACE = re.compile(r"[ \t\r]+$", re.MULTILINE)
+_TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 _INDENTS = re.compile(r"^[ \t]*(?=\S)", re.MULTILINE)
 
 
@@ -123,7 +123,9 @@ def textblock(text: str | None) -> str | None:
     and the blank lines around it dropped; its line breaks, and so its paragraphs, stay."""
     if text is None:
         return None
-    if " \n" in text or "\t\n" in text or "\r" in text:
+    if "\r" in text:  # the 2017+ records carry Windows line ends as &#xD;
+        text = text.replace("\r", "")
+    if " \n" in text or "\t\n" in text:
         text = _TRAILING_SPACE.sub("", text)
     text = text.rstrip()
     indents = _INDENTS.findall(text)
