@@ -701,10 +701,11 @@ def _location(study: _Study, element) -> None:
             for part in child:
                 if part.tag == "address":
                     for line in part:
-                        if line.tag in _ADDRESS_PARTS:
-                            value = text_of(line)
-                            if value:
-                                site[line.tag] = value
+                        tag = line.tag
+                        if tag in _ADDRESS_PARTS:
+                            value = line.text
+                            if value and (value := value.strip()):
+                                site[tag] = value
                         else:
                             study.keep(line)
                 elif part.tag == "name":

@@ -185,8 +185,6 @@ def _period(element, results: _Results) -> dict[str, Any]:
     return period
 
 
-_PARTICIPANTS_KEYS = {"group_id": "groupId", "count": "numSubjects"}
-
 
 def _flow_row(element, results: _Results, key: str) -> dict[str, Any]:
     """A milestone or drop/withdraw reason: its title as type, its participants per group."""
@@ -195,7 +193,7 @@ def _flow_row(element, results: _Results, key: str) -> dict[str, Any]:
         if child.tag == "title":
             _put(row, "type", text_of(child))
         elif child.tag == "participants_list":
-            row[key] = [_attributes(participants, _PARTICIPANTS_KEYS, results, "comment") for participants in child]
+            row[key] = [_attributes(participants, _PARTICIPANTS, results, "comment") for participants in child]
         else:
             results.keep(child)
     return row
@@ -266,9 +264,6 @@ def _class(element, results: _Results) -> dict[str, Any]:
     return item
 
 
-_MEASUREMENT_KEYS = {"group_id": "groupId", "value": "value", "spread": "spread", "lower_limit": "lowerLimit",
-                     "upper_limit": "upperLimit"}
-
 
 def _category(element, results: _Results) -> dict[str, Any]:
     category: dict[str, Any] = {}
@@ -276,7 +271,7 @@ def _category(element, results: _Results) -> dict[str, Any]:
         if child.tag == "title":
             _put(category, "title", text_of(child))
         elif child.tag == "measurement_list":
-            category["measurements"] = [_attributes(measurement, _MEASUREMENT_KEYS, results, "comment")
+            category["measurements"] = [_attributes(measurement, _MEASUREMENT, results, "comment")
                                         for measurement in child]
         else:
             results.keep(child)
@@ -439,9 +434,6 @@ def _adverse_events(element, results: _Results) -> dict[str, Any]:
     return {key: module[key] for key in order if key in module}
 
 
-_COUNT_KEYS = {"group_id": "groupId", "events": "numEvents", "subjects_affected": "numAffected",
-               "subjects_at_risk": "numAtRisk"}
-
 
 def _events(element, results: _Results, module: dict) -> list[dict]:
     vocabulary = assessment = None
@@ -493,38 +485,41 @@ def _event(element, results: _Results, organ_system: str | None) -> dict[str, An
         elif tag == "description":
             _put(event, "notes", text_of(child))
         elif tag == "counts":
-            stat: dict[str, Any] = {}
-            for name, value in child.items():
-                key = _COUNT_KEYS.get(name)
-                if key is None:
-                    results.unmapped[f"{_xpath(child)}/@{name}"] = value
-                elif key == "groupId":
-                    stat[key] = group_id(value)
-                else:
-                    stat[key] = int(value) if value.isdigit() else value
-            if child.text is not None and not child.text.isspace():
-                results.unmapped[_xpath(child)] = child.text.strip()
-            stats.append(stat)
+            stats.append(_attributes(child, _COUNTS, results, None))
         else:
             results.keep(child)
     event["stats"] = stats
     return event
 
 
-def _attributes(element, keys: dict[str, str], results: _Results, text_key: str | None) -> dict[str, Any]:
-    """A measurement, participants or counts element: its attributes under their API v2 names (the
-    group id made API v2's), and its text, if any, under `text_key`. Anything else is kept unmapped."""
+# Attribute tables: XML name -> (API v2 key, kind), kind 0 the value as it is, 1 a group id, 2 an integer.
+_PARTICIPANTS = {"group_id": ("groupId", 1), "count": ("numSubjects", 0)}
+_MEASUREMENT = {"group_id": ("groupId", 1), "value": ("value", 0), "spread": ("spread", 0),
+                "lower_limit": ("lowerLimit", 0), "upper_limit": ("upperLimit", 0)}
+_COUNTS = {"group_id": ("groupId", 1), "events": ("numEvents", 2), "subjects_affected": ("numAffected", 2),
+           "subjects_at_risk": ("numAtRisk", 2)}
+
+
+def _attributes(element, table: dict[str, tuple[str, int]], results: _Results, text_key: str | None) -> dict[str, Any]:
+    """A participants, measurement or counts element (the bulk of a results section): its
+    attributes under their API v2 names, and its text, if any, under `text_key`. An attribute the
+    table does not name, or text where none is expected, is kept unmapped."""
     entry: dict[str, Any] = {}
     for name, value in element.items():
-        key = keys.get(name)
-        if key is None:
+        spec = table.get(name)
+        if spec is None:
             results.unmapped[f"{_xpath(element)}/@{name}"] = value
-        else:
-            entry[key] = group_id(value) if key == "groupId" else value
+            continue
+        key, kind = spec
+        if kind == 1:
+            value = group_id(value)
+        elif kind == 2 and value.isdigit():
+            value = int(value)
+        entry[key] = value
     text = element.text
     if text is not None and not text.isspace():
         if text_key is None or len(element):
-            results.keep(element)
+            results.unmapped[_xpath(element)] = text.strip()
         else:
             entry[text_key] = text.strip()
     return entry
