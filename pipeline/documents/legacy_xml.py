@@ -47,7 +47,9 @@ from lxml import etree
 from pipeline.documents.detect import first_non_utf8_byte, not_utf8_error
 from pipeline.documents.model import ReadError, ReadItem, check_study, excerpt_of
 from pipeline.documents.legacy_xml_results import results_section
-from pipeline.documents.xml_values import EntityFound, code, flag, iso_date, keep_subtree, person_name, text_of, textblock
+from pipeline.documents.xml_values import (
+    EntityFound, Field, code, flag, iso_date, keep_subtree, person_name, read_fields, text_of, textblock,
+)
 
 LEGACY_XML = "legacy_xml"
 ROOT_TAG = "clinical_study"
@@ -224,13 +226,6 @@ _LEGACY_DATE_TARGETS: dict[str, tuple[str, ...]] = {
     "lastchanged_date": ("lastUpdateSubmitDate", "lastUpdatePostDateStruct"),
 }
 
-# Elements the schema allows more than once at the top level (XPaths of unmapped ones carry a position).
-_REPEATED = frozenset({
-    "primary_outcome", "secondary_outcome", "other_outcome", "condition", "arm_group", "intervention",
-    "overall_official", "location", "link", "reference", "results_reference", "keyword",
-})
-
-
 _text = text_of
 
 
@@ -270,17 +265,11 @@ def _id_info(study: _Study, element) -> None:
         module["nctIdAliases"] = aliases
 
 
+_SPONSOR_FIELDS: dict[str, Field] = {"agency": ("name", None), "agency_class": ("class", code)}
+
+
 def _sponsor(element, study: _Study) -> dict:
-    sponsor: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "agency":
-            _set(sponsor, "name", _text(child))
-        elif tag == "agency_class":
-            _set(sponsor, "class", code(_text(child)))
-        else:
-            study.keep(child)
-    return sponsor
+    return read_fields(element, _SPONSOR_FIELDS, {}, study.keep)
 
 
 def _sponsors(study: _Study, element) -> None:
@@ -304,32 +293,34 @@ def _source(study: _Study, element) -> None:
         study.module("identificationModule")["organization"] = {"fullName": value}
 
 
-_OVERSIGHT_FLAGS = {
-    "has_dmc": "oversightHasDmc", "is_fda_regulated_drug": "isFdaRegulatedDrug",
-    "is_fda_regulated_device": "isFdaRegulatedDevice", "is_unapproved_device": "isUnapprovedDevice",
-    "is_ppsd": "isPpsd", "is_us_export": "isUsExport",
+_OVERSIGHT_FIELDS: dict[str, Field] = {
+    "has_dmc": ("oversightHasDmc", flag), "is_fda_regulated_drug": ("isFdaRegulatedDrug", flag),
+    "is_fda_regulated_device": ("isFdaRegulatedDevice", flag), "is_unapproved_device": ("isUnapprovedDevice", flag),
+    "is_ppsd": ("isPpsd", flag), "is_us_export": ("isUsExport", flag),
 }
 
 
 def _oversight(study: _Study, element) -> None:
+    # authority, is_fda_regulated, is_section_801: retired before API v2, which has no home for them.
+    oversight = read_fields(element, _OVERSIGHT_FIELDS, {}, study.keep)
+    if oversight:
+        study.module("oversightModule").update(oversight)
+
+
+def _textblock_of(element, study: _Study) -> str | None:
+    """The dedented text of an element holding a ``<textblock>`` (anything else in it is kept)."""
+    found = None
     for child in element:
-        tag = child.tag
-        key = _OVERSIGHT_FLAGS.get(tag)
-        value = flag(_text(child)) if key else None
-        if value is None:
-            # authority, is_fda_regulated, is_section_801: retired before API v2, no home there.
-            study.keep(child)
+        if child.tag == "textblock" and not len(child):
+            found = textblock(child.text)
         else:
-            study.module("oversightModule")[key] = value
+            study.keep(child)
+    return found
 
 
-def _description(name: str, xml_name: str) -> Callable:
+def _description(name: str) -> Callable:
     def handle(study: _Study, element) -> None:
-        block = element.find("textblock")
-        _set(study.module("descriptionModule"), name, textblock(block.text) if block is not None else None)
-        for child in element:
-            if child.tag != "textblock":
-                study.keep(child)
+        _set(study.module("descriptionModule"), name, _textblock_of(element, study))
     return handle
 
 
@@ -405,22 +396,15 @@ def _has_expanded_access(study: _Study, element) -> None:
         study.module("statusModule")["expandedAccessInfo"] = {"hasExpandedAccess": value}
 
 
-_EXPANDED_ACCESS_TYPES = {
-    "expanded_access_type_individual": "individual",
-    "expanded_access_type_intermediate": "intermediate",
-    "expanded_access_type_treatment": "treatment",
+_EXPANDED_ACCESS_FIELDS: dict[str, Field] = {
+    "expanded_access_type_individual": ("individual", flag),
+    "expanded_access_type_intermediate": ("intermediate", flag),
+    "expanded_access_type_treatment": ("treatment", flag),
 }
 
 
 def _expanded_access_info(study: _Study, element) -> None:
-    types = {}
-    for child in element:
-        key = _EXPANDED_ACCESS_TYPES.get(child.tag)
-        value = flag(_text(child)) if key else None
-        if value is None:
-            study.keep(child)
-        else:
-            types[key] = value
+    types = read_fields(element, _EXPANDED_ACCESS_FIELDS, {}, study.keep)
     if types:
         study.module("designModule")["expandedAccessTypes"] = types
 
@@ -429,26 +413,25 @@ _DESIGN_CODES = {
     "allocation": "allocation", "intervention_model": "interventionModel", "primary_purpose": "primaryPurpose",
     "observational_model": "observationalModel", "time_perspective": "timePerspective",
 }
-_DESIGN_TEXTS = {"intervention_model_description": "interventionModelDescription"}
+_DESIGN_FIELDS: dict[str, Field] = {
+    **{tag: (key, code) for tag, key in _DESIGN_CODES.items()},
+    "intervention_model_description": ("interventionModelDescription", None),
+}
 
 
 def _design_info(study: _Study, element) -> None:
     info: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
+
+    def masking(child) -> None:
         value = _text(child)
-        if not value:
-            continue
-        if tag in _DESIGN_CODES:
-            info[_DESIGN_CODES[tag]] = code(value)
-        elif tag in _DESIGN_TEXTS:
-            info[_DESIGN_TEXTS[tag]] = value
-        elif tag == "masking":
+        if child.tag == "masking" and value:
             info.setdefault("maskingInfo", {}).update(_masking(value))
-        elif tag == "masking_description":
+        elif child.tag == "masking_description" and value:
             info.setdefault("maskingInfo", {})["maskingDescription"] = value
         else:
             study.keep(child)
+
+    read_fields(element, _DESIGN_FIELDS, info, masking)
     if info:
         study.module("designModule")["designInfo"] = info
 
@@ -509,21 +492,15 @@ def _design_text(name: str) -> Callable:
     return handle
 
 
-def _outcome(key: str, xml_name: str) -> Callable:
+_OUTCOME_FIELDS: dict[str, Field] = {
+    "measure": ("measure", None), "time_frame": ("timeFrame", None), "description": ("description", None),
+}
+
+
+def _outcome(key: str) -> Callable:
     def handle(study: _Study, element) -> None:
-        outcome: dict[str, Any] = {}
-        for child in element:
-            tag = child.tag
-            value = _text(child)
-            if tag == "measure":
-                _set(outcome, "measure", value)
-            elif tag == "time_frame":
-                _set(outcome, "timeFrame", value)
-            elif tag == "description":
-                _set(outcome, "description", value)
-            else:
-                study.keep(child)
-        study.items("outcomesModule", key).append(outcome)
+        # safety_issue: retired in 2017, no home in API v2.
+        study.items("outcomesModule", key).append(read_fields(element, _OUTCOME_FIELDS, {}, study.keep))
     return handle
 
 
@@ -542,11 +519,6 @@ def _enrollment(study: _Study, element) -> None:
         study.module("designModule")["enrollmentInfo"] = info
 
 
-def _kept_top(study: _Study, element) -> None:
-    """An element with no API v2 home (number_of_arms, number_of_groups, ...)."""
-    study.keep(element)
-
-
 def _conditions_list(name: str) -> Callable:
     def handle(study: _Study, element) -> None:
         value = _text(element)
@@ -555,47 +527,35 @@ def _conditions_list(name: str) -> Callable:
     return handle
 
 
+_ARM_FIELDS: dict[str, Field] = {
+    "arm_group_label": ("label", None), "arm_group_type": ("type", code), "description": ("description", None),
+}
+
+
 def _arm_group(study: _Study, element) -> None:
-    arm: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        value = _text(child)
-        if tag == "arm_group_label":
-            _set(arm, "label", value)
-        elif tag == "arm_group_type":
-            _set(arm, "type", code(value))
-        elif tag == "description":
-            _set(arm, "description", value)
-        else:
-            study.keep(child)
-    study.items("armsInterventionsModule", "armGroups").append(arm)
+    study.items("armsInterventionsModule", "armGroups").append(read_fields(element, _ARM_FIELDS, {}, study.keep))
+
+
+_INTERVENTION_FIELDS: dict[str, Field] = {
+    "intervention_type": ("type", code), "intervention_name": ("name", None), "description": ("description", None),
+}
+_INTERVENTION_LISTS = {"arm_group_label": "armGroupLabels", "other_name": "otherNames"}
+_INTERVENTION_ORDER = ("type", "name", "description", "armGroupLabels", "otherNames")
 
 
 def _intervention(study: _Study, element) -> None:
     intervention: dict[str, Any] = {}
-    labels, other_names = [], []
-    for child in element:
-        tag = child.tag
-        value = _text(child)
-        if tag == "intervention_type":
-            _set(intervention, "type", code(value))
-        elif tag == "intervention_name":
-            _set(intervention, "name", value)
-        elif tag == "description":
-            _set(intervention, "description", value)
-        elif tag == "arm_group_label":
-            if value:
-                labels.append(value)
-        elif tag == "other_name":
-            if value:
-                other_names.append(value)
-        else:
+
+    def listed(child) -> None:
+        key = _INTERVENTION_LISTS.get(child.tag)
+        if key is None or len(child):
             study.keep(child)
-    if labels:
-        intervention["armGroupLabels"] = labels
-    if other_names:
-        intervention["otherNames"] = other_names
-    study.items("armsInterventionsModule", "interventions").append(intervention)
+        elif value := _text(child):
+            intervention.setdefault(key, []).append(value)
+
+    read_fields(element, _INTERVENTION_FIELDS, intervention, listed)
+    study.items("armsInterventionsModule", "interventions").append(
+        {key: intervention[key] for key in _INTERVENTION_ORDER if key in intervention})
 
 
 def _biospec_retention(study: _Study, element) -> None:
@@ -605,73 +565,47 @@ def _biospec_retention(study: _Study, element) -> None:
 
 
 def _biospec_descr(study: _Study, element) -> None:
-    block = element.find("textblock")
-    value = textblock(block.text) if block is not None else None
+    value = _textblock_of(element, study)
     if value:
         study.module("designModule").setdefault("bioSpec", {})["description"] = value
 
 
-_ELIGIBILITY_TEXTS = {"gender_description": "genderDescription"}
+_ELIGIBILITY_FIELDS: dict[str, Field] = {
+    "gender": ("sex", code), "gender_based": ("genderBased", flag), "gender_description": ("genderDescription", None),
+    "healthy_volunteers": ("healthyVolunteers", flag), "sampling_method": ("samplingMethod", code),
+}
 _ELIGIBILITY_BLOCKS = {"criteria": "eligibilityCriteria", "study_pop": "studyPopulation"}
 _AGES = {"minimum_age": "minimumAge", "maximum_age": "maximumAge"}
 
 
 def _eligibility(study: _Study, element) -> None:
     module = study.module("eligibilityModule")
-    for child in element:
+
+    def blocks_and_ages(child) -> None:
         tag = child.tag
         if tag in _ELIGIBILITY_BLOCKS:
-            block = child.find("textblock")
-            _set(module, _ELIGIBILITY_BLOCKS[tag], textblock(block.text) if block is not None else None)
-            continue
-        value = _text(child)
-        if not value:
-            continue
-        if tag in _AGES:
-            if value != "N/A":  # API v2 leaves an unstated age out
+            _set(module, _ELIGIBILITY_BLOCKS[tag], _textblock_of(child, study))
+        elif tag in _AGES and not len(child):
+            value = _text(child)
+            if value and value != "N/A":  # API v2 leaves an unstated age out
                 module[_AGES[tag]] = value
-        elif tag == "gender":
-            module["sex"] = code(value)
-        elif tag == "gender_based":
-            _set(module, "genderBased", flag(value))
-        elif tag in _ELIGIBILITY_TEXTS:
-            module[_ELIGIBILITY_TEXTS[tag]] = value
-        elif tag == "healthy_volunteers":
-            healthy = flag(value)
-            if healthy is None:
-                study.keep(child)
-            else:
-                module["healthyVolunteers"] = healthy
-        elif tag == "sampling_method":
-            module["samplingMethod"] = code(value)
         else:
             study.keep(child)
+
+    read_fields(element, _ELIGIBILITY_FIELDS, module, blocks_and_ages)
+
+
+_PERSON_FIELDS: dict[str, Field] = {
+    **{part: (part, None) for part in ("first_name", "middle_name", "last_name", "degrees")},
+    "role": ("role", code), "affiliation": ("affiliation", None), "phone": ("phone", None),
+    "phone_ext": ("phoneExt", None), "email": ("email", None),
+}
 
 
 def _person(element, study: _Study, role: str | None = None) -> dict[str, Any]:
     """A contact or investigator: its name parts joined, as API v2 gives the name."""
-    person: dict[str, Any] = {}
-    parts: dict[str, str] = {}
-    for child in element:
-        tag = child.tag
-        value = _text(child)
-        if not value:
-            continue
-        if tag in ("first_name", "middle_name", "last_name", "degrees"):
-            parts[tag] = value
-        elif tag == "role":
-            person["role"] = code(value)
-        elif tag == "affiliation":
-            person["affiliation"] = value
-        elif tag == "phone":
-            person["phone"] = value
-        elif tag == "phone_ext":
-            person["phoneExt"] = value
-        elif tag == "email":
-            person["email"] = value
-        else:
-            study.keep(child)
-    name = person_name(parts)
+    person = read_fields(element, _PERSON_FIELDS, {}, study.keep)
+    name = person_name(person)
     if name:
         person["name"] = name
     if role is not None:
@@ -751,57 +685,34 @@ def _removed_countries(study: _Study, element) -> None:
         study.module("derivedSection.miscInfoModule")["removedCountries"] = removed
 
 
+_LINK_FIELDS: dict[str, Field] = {"description": ("label", None), "url": ("url", None)}
+_REFERENCE_FIELDS: dict[str, Field] = {"PMID": ("pmid", None), "citation": ("citation", None)}
+
+
 def _link(study: _Study, element) -> None:
-    link: dict[str, Any] = {}
-    for child in element:
-        if child.tag == "description":
-            _set(link, "label", _text(child))
-        elif child.tag == "url":
-            _set(link, "url", _text(child))
-        else:
-            study.keep(child)
-    study.items("referencesModule", "seeAlsoLinks").append(
-        {key: link[key] for key in ("label", "url") if key in link})
+    link = read_fields(element, _LINK_FIELDS, {}, study.keep)
+    study.items("referencesModule", "seeAlsoLinks").append({key: link[key] for key in ("label", "url") if key in link})
 
 
 def _reference(reference_type: str) -> Callable:
     def handle(study: _Study, element) -> None:
-        reference: dict[str, Any] = {}
-        for child in element:
-            if child.tag == "PMID":
-                _set(reference, "pmid", _text(child))
-            elif child.tag == "citation":
-                _set(reference, "citation", _text(child))
-            else:
-                study.keep(child)
-        ordered = {key: reference[key] for key in ("pmid", "citation") if key in reference}
-        ordered["type"] = reference_type
+        reference = read_fields(element, _REFERENCE_FIELDS, {}, study.keep)
+        reference["type"] = reference_type
         study.items("referencesModule", "references").append(
-            {key: ordered[key] for key in ("pmid", "type", "citation") if key in ordered})
+            {key: reference[key] for key in ("pmid", "type", "citation") if key in reference})
     return handle
 
 
+_RESPONSIBLE_PARTY_FIELDS: dict[str, Field] = {
+    "responsible_party_type": ("type", code), "investigator_full_name": ("investigatorFullName", None),
+    "investigator_title": ("investigatorTitle", None), "investigator_affiliation": ("investigatorAffiliation", None),
+    # The style before 2011: a name and title, and an organisation.
+    "name_title": ("oldNameTitle", None), "organization": ("oldOrganization", None),
+}
+
+
 def _responsible_party(study: _Study, element) -> None:
-    party: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        value = _text(child)
-        if not value:
-            continue
-        if tag == "responsible_party_type":
-            party["type"] = code(value)
-        elif tag == "investigator_full_name":
-            party["investigatorFullName"] = value
-        elif tag == "investigator_title":
-            party["investigatorTitle"] = value
-        elif tag == "investigator_affiliation":
-            party["investigatorAffiliation"] = value
-        elif tag == "name_title":
-            party["oldNameTitle"] = value
-        elif tag == "organization":
-            party["oldOrganization"] = value
-        else:
-            study.keep(child)
+    party = read_fields(element, _RESPONSIBLE_PARTY_FIELDS, {}, study.keep)
     if party:
         study.module("sponsorCollaboratorsModule")["responsibleParty"] = party
 
@@ -821,49 +732,40 @@ def _browse(module: str) -> Callable:
     return handle
 
 
-_IPD_TEXTS = {"ipd_description": "description", "ipd_time_frame": "timeFrame",
-              "ipd_access_criteria": "accessCriteria", "ipd_url": "url"}
+_IPD_FIELDS: dict[str, Field] = {
+    "sharing_ipd": ("ipdSharing", code), "ipd_description": ("description", None), "ipd_time_frame": ("timeFrame", None),
+    "ipd_access_criteria": ("accessCriteria", None), "ipd_url": ("url", None),
+}
 _IPD_INFO_TYPES = {"Statistical Analysis Plan (SAP)": "SAP", "Informed Consent Form (ICF)": "ICF",
                    "Clinical Study Report (CSR)": "CSR"}
 
 
 def _patient_data(study: _Study, element) -> None:
     module = study.module("ipdSharingStatementModule")
-    info_types = []
-    for child in element:
-        tag = child.tag
+
+    def info_type(child) -> None:
         value = _text(child)
-        if not value:
-            continue
-        if tag == "sharing_ipd":
-            module["ipdSharing"] = code(value)
-        elif tag == "ipd_info_type":
-            info_types.append(_IPD_INFO_TYPES.get(value) or code(value))
-        elif tag in _IPD_TEXTS:
-            module[_IPD_TEXTS[tag]] = value
+        if child.tag == "ipd_info_type" and value and not len(child):
+            module.setdefault("infoTypes", []).append(_IPD_INFO_TYPES.get(value) or code(value))
         else:
             study.keep(child)
-    if info_types:
-        module["infoTypes"] = info_types
+
+    read_fields(element, _IPD_FIELDS, module, info_type)
 
 
-_STUDY_DOC_KEYS = {"doc_id": "id", "doc_type": "type", "doc_url": "url", "doc_comment": "comment"}
+_STUDY_DOC_FIELDS: dict[str, Field] = {
+    "doc_id": ("id", None), "doc_type": ("type", None), "doc_url": ("url", None), "doc_comment": ("comment", None),
+}
 
 
 def _study_docs(study: _Study, element) -> None:
     documents = []
-    for position, child in enumerate(element, 1):
-        if child.tag != "study_doc":
+    for child in element:
+        if child.tag == "study_doc":
+            document = read_fields(child, _STUDY_DOC_FIELDS, {}, study.keep)
+            documents.append({key: document[key] for key in ("id", "type", "url", "comment") if key in document})
+        else:
             study.keep(child)
-            continue
-        document: dict[str, Any] = {}
-        for part in child:
-            key = _STUDY_DOC_KEYS.get(part.tag)
-            if key is None:
-                study.keep(part)
-            else:
-                _set(document, key, _text(part))
-        documents.append({key: document[key] for key in ("id", "type", "url", "comment") if key in document})
     if documents:
         study.module("referencesModule")["availIpds"] = documents
 
@@ -975,8 +877,8 @@ _HANDLERS: dict[str, Callable] = {
     "sponsors": _sponsors,
     "source": _source,
     "oversight_info": _oversight,
-    "brief_summary": _description("briefSummary", "brief_summary"),
-    "detailed_description": _description("detailedDescription", "detailed_description"),
+    "brief_summary": _description("briefSummary"),
+    "detailed_description": _description("detailedDescription"),
     "overall_status": _status_code("overallStatus"),
     "last_known_status": _status_code("lastKnownStatus"),
     "why_stopped": _why_stopped,
@@ -990,9 +892,9 @@ _HANDLERS: dict[str, Callable] = {
     "study_design_info": _design_info,
     "study_design": _study_design,
     "target_duration": _design_text("targetDuration"),
-    "primary_outcome": _outcome("primaryOutcomes", "primary_outcome"),
-    "secondary_outcome": _outcome("secondaryOutcomes", "secondary_outcome"),
-    "other_outcome": _outcome("otherOutcomes", "other_outcome"),
+    "primary_outcome": _outcome("primaryOutcomes"),
+    "secondary_outcome": _outcome("secondaryOutcomes"),
+    "other_outcome": _outcome("otherOutcomes"),
     "enrollment": _enrollment,
     "condition": _conditions_list("conditions"),
     "keyword": _conditions_list("keywords"),

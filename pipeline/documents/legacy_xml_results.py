@@ -32,9 +32,10 @@ Two things the XML holds in its own way:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from pipeline.documents.xml_values import code, flag, keep_subtree, text_of
+from pipeline.documents.xml_values import Field, code, flag, keep_subtree, read_fields, text_of
 
 ROOT = "clinical_results"
 
@@ -102,101 +103,83 @@ def results_section(element, unmapped: dict[str, str]) -> dict[str, Any]:
     return section
 
 
-# ---------------------------------------------------------------- groups and counts
+# ---------------------------------------------------------------- reading structures
 
 
-def _groups(element, results: _Results) -> list[dict]:
-    groups = []
-    for group in element:
-        if group.tag != "group":
-            results.keep(group)
-            continue
-        entry: dict[str, Any] = {"id": group_id(group.get("group_id"))}
-        for part in group:
-            value = text_of(part)
-            if part.tag in ("title", "description"):
-                if value:
-                    entry[part.tag] = value
+def _read(element, results: _Results, fields: dict[str, Field], nested: dict[str, tuple[str, Callable]] | None = None,
+          order: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A structure: its leaves by ``fields`` (tag -> (key, conversion)), its parts by ``nested``
+    (tag -> (key, reader of the part)), in API v2's key ``order`` when given; anything else is kept."""
+    target: dict[str, Any] = {}
+
+    def part(child) -> None:
+        found = nested.get(child.tag) if nested else None
+        if found is None:
+            results.keep(child)
+        else:
+            target[found[0]] = found[1](child, results)
+
+    read_fields(element, fields, target, part)
+    return target if order is None else {key: target[key] for key in order if key in target}
+
+
+def _each(tag: str, read: Callable) -> Callable:
+    """A reader of a list element: ``read`` for each child named ``tag``, any other child kept."""
+
+    def read_list(element, results: _Results) -> list:
+        items = []
+        for child in element:
+            if child.tag == tag:
+                items.append(read(child, results))
             else:
-                results.keep(part)
-        groups.append(entry)
-    return groups
+                results.keep(child)
+        return items
+
+    return read_list
 
 
-def _denoms(element, results: _Results) -> list[dict]:
-    """An ``analyzed_list``: one denom per ``analyzed`` (its units and per-group counts); the
-    scope (Overall, Measure, Class) is where the list sits."""
-    denoms = []
-    for analyzed in element:
-        if analyzed.tag != "analyzed":
-            results.keep(analyzed)
-            continue
-        denom: dict[str, Any] = {}
-        for part in analyzed:
-            tag = part.tag
-            if tag == "units":
-                value = text_of(part)
-                if value:
-                    denom["units"] = value
-            elif tag == "count_list":
-                denom["counts"] = [{"groupId": group_id(count.get("group_id")), "value": count.get("value")}
-                                   for count in part if count.tag == "count"]
-            elif tag != "scope":
-                results.keep(part)
-        denoms.append(denom)
-    return denoms
+_TEXT_FIELDS: dict[str, Field] = {"title": ("title", None), "description": ("description", None)}
+
+
+def _group(element, results: _Results) -> dict[str, Any]:
+    return {"id": group_id(element.get("group_id")), **_read(element, results, _TEXT_FIELDS)}
+
+
+_groups = _each("group", _group)
+
+
+_counts = _each("count", lambda element, results: {"groupId": group_id(element.get("group_id")), "value": element.get("value")})
+
+
+# An analyzed_list: one denom per analyzed (its units and per-group counts). Its scope (Overall,
+# Measure, Class) says where the list sits, which the denom's place says too: read, then left out.
+_denoms = _each("analyzed", lambda element, results: _read(
+    element, results, {"units": ("units", None), "scope": ("scope", None)}, {"count_list": ("counts", _counts)},
+    order=("units", "counts")))
 
 
 # ---------------------------------------------------------------- participant flow
 
 
+def _participants(element, results: _Results) -> list[dict]:
+    return [_attributes(participants, _PARTICIPANTS, results, "comment") for participants in element]
+
+
+# A milestone or drop/withdraw reason: its title as type, its participants per group.
+_milestones = _each("milestone", lambda element, results: _read(
+    element, results, {"title": ("type", None)}, {"participants_list": ("achievements", _participants)}))
+_drop_withdraws = _each("drop_withdraw_reason", lambda element, results: _read(
+    element, results, {"title": ("type", None)}, {"participants_list": ("reasons", _participants)}))
+_periods = _each("period", lambda element, results: _read(
+    element, results, {"title": ("title", None)},
+    {"milestone_list": ("milestones", _milestones), "drop_withdraw_reason_list": ("dropWithdraws", _drop_withdraws)}))
+
+
 def _participant_flow(element, results: _Results) -> dict[str, Any]:
-    module: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "recruitment_details":
-            _put(module, "recruitmentDetails", text_of(child))
-        elif tag == "pre_assignment_details":
-            _put(module, "preAssignmentDetails", text_of(child))
-        elif tag == "group_list":
-            module["groups"] = _groups(child, results)
-        elif tag == "period_list":
-            module["periods"] = [_period(period, results)
-                                 for period in child]
-        else:
-            results.keep(child)
-    return {key: module[key] for key in ("preAssignmentDetails", "recruitmentDetails", "groups", "periods") if key in module}
-
-
-def _period(element, results: _Results) -> dict[str, Any]:
-    period: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "title":
-            _put(period, "title", text_of(child))
-        elif tag == "milestone_list":
-            period["milestones"] = [_flow_row(row, results, "achievements")
-                                    for row in child]
-        elif tag == "drop_withdraw_reason_list":
-            period["dropWithdraws"] = [_flow_row(row, results, "reasons")
-                                       for row in child]
-        else:
-            results.keep(child)
-    return period
-
-
-
-def _flow_row(element, results: _Results, key: str) -> dict[str, Any]:
-    """A milestone or drop/withdraw reason: its title as type, its participants per group."""
-    row: dict[str, Any] = {}
-    for child in element:
-        if child.tag == "title":
-            _put(row, "type", text_of(child))
-        elif child.tag == "participants_list":
-            row[key] = [_attributes(participants, _PARTICIPANTS, results, "comment") for participants in child]
-        else:
-            results.keep(child)
-    return row
+    return _read(element, results,
+                 {"recruitment_details": ("recruitmentDetails", None), "pre_assignment_details": ("preAssignmentDetails", None)},
+                 {"group_list": ("groups", _groups), "period_list": ("periods", _periods)},
+                 order=("preAssignmentDetails", "recruitmentDetails", "groups", "periods"))
 
 
 # ---------------------------------------------------------------- baseline and outcome measures
@@ -212,88 +195,36 @@ _MEASURE_ORDER = ("title", "description", "populationDescription", "paramType", 
                   "denomUnitsSelected", "denoms", "classes")
 
 
-def _measure(element, results: _Results, baseline: bool) -> dict[str, Any]:
-    """A baseline measure, or the fields of an outcome's measure (API v2 puts them on the outcome).
-
-    API v2 codes a baseline measure's dispersion (STANDARD_DEVIATION) but gives an outcome's as
-    written (``Standard Deviation``)."""
-    measure: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "class_list":
-            measure["classes"] = [_class(item, results)
-                                  for item in child]
-            continue
-        if tag == "analyzed_list":
-            measure["denoms"] = _denoms(child, results)
-            continue
-        value = text_of(child)
-        if tag == "title":
-            _put(measure, "title", value)
-        elif tag == "description":
-            _put(measure, "description", value)
-        elif tag == "population":
-            _put(measure, "populationDescription", value)
-        elif tag == "units":
-            _put(measure, "unitOfMeasure", value)
-        elif tag == "param":
-            _put(measure, "paramType", _PARAM_TYPES.get(value) or code(value))
-        elif tag == "dispersion":
-            _put(measure, "dispersionType", (_DISPERSIONS.get(value) or code(value)) if baseline else value)
-        elif tag == "units_analyzed":
-            _put(measure, "denomUnitsSelected", value)
-        else:
-            # category_list straight under the measure: the layout before December 2016.
-            results.keep(child)
-    return {key: measure[key] for key in _MEASURE_ORDER if key in measure}
+def _measurements(element, results: _Results) -> list[dict]:
+    return [_attributes(measurement, _MEASUREMENT, results, "comment") for measurement in element]
 
 
-def _class(element, results: _Results) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "title":
-            _put(item, "title", text_of(child))
-        elif tag == "analyzed_list":
-            item["denoms"] = _denoms(child, results)
-        elif tag == "category_list":
-            item["categories"] = [_category(category, results)
-                                  for category in child]
-        else:
-            results.keep(child)
-    return item
+_categories = _each("category", lambda element, results: _read(
+    element, results, {"title": ("title", None)}, {"measurement_list": ("measurements", _measurements)}))
+_classes = _each("class", lambda element, results: _read(
+    element, results, {"title": ("title", None)}, {"analyzed_list": ("denoms", _denoms), "category_list": ("categories", _categories)},
+    order=("title", "denoms", "categories")))
 
+_MEASURE_FIELDS: dict[str, Field] = {
+    "title": ("title", None), "description": ("description", None), "population": ("populationDescription", None),
+    "units": ("unitOfMeasure", None), "param": ("paramType", lambda value: _PARAM_TYPES.get(value) or code(value)),
+    "units_analyzed": ("denomUnitsSelected", None),
+}
+# API v2 codes a baseline measure's dispersion (STANDARD_DEVIATION) but gives an outcome's as written.
+_BASELINE_MEASURE_FIELDS = {**_MEASURE_FIELDS,
+                            "dispersion": ("dispersionType", lambda value: _DISPERSIONS.get(value) or code(value))}
+_OUTCOME_MEASURE_FIELDS = {**_MEASURE_FIELDS, "dispersion": ("dispersionType", None)}
+# A measure's categories straight under it (no class_list) are the layout before December 2016: kept.
+_MEASURE_PARTS = {"class_list": ("classes", _classes), "analyzed_list": ("denoms", _denoms)}
 
-
-def _category(element, results: _Results) -> dict[str, Any]:
-    category: dict[str, Any] = {}
-    for child in element:
-        if child.tag == "title":
-            _put(category, "title", text_of(child))
-        elif child.tag == "measurement_list":
-            category["measurements"] = [_attributes(measurement, _MEASUREMENT, results, "comment")
-                                        for measurement in child]
-        else:
-            results.keep(child)
-    return category
+_measures = _each("measure", lambda element, results: _read(
+    element, results, _BASELINE_MEASURE_FIELDS, _MEASURE_PARTS, order=_MEASURE_ORDER))
 
 
 def _baseline(element, results: _Results) -> dict[str, Any]:
-    module: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "population":
-            _put(module, "populationDescription", text_of(child))
-        elif tag == "group_list":
-            module["groups"] = _groups(child, results)
-        elif tag == "analyzed_list":
-            module["denoms"] = _denoms(child, results)
-        elif tag == "measure_list":
-            module["measures"] = [_measure(measure, results, baseline=True)
-                                  for measure in child]
-        else:
-            results.keep(child)
-    return {key: module[key] for key in ("populationDescription", "groups", "denoms", "measures") if key in module}
+    return _read(element, results, {"population": ("populationDescription", None)},
+                 {"group_list": ("groups", _groups), "analyzed_list": ("denoms", _denoms), "measure_list": ("measures", _measures)},
+                 order=("populationDescription", "groups", "denoms", "measures"))
 
 
 _OUTCOME_TYPES = {"Other Pre-specified": "OTHER_PRE_SPECIFIED", "Post-Hoc": "POST_HOC"}
@@ -303,87 +234,70 @@ _OUTCOME_ORDER = ("type", "title", "description", "populationDescription", "repo
 _POSTING_DATE = re.compile(r"^(?:(\d{2})/)?(\d{4})$")
 
 
-def _outcomes(element, results: _Results) -> list[dict]:
-    outcomes = []
-    for outcome in element:
-        if outcome.tag == "outcome":
-            outcomes.append(_outcome(outcome, results))
-        else:
-            results.keep(outcome)
-    return outcomes
+def _posting_date(value: str) -> str | None:
+    match = _POSTING_DATE.match(value)
+    return None if match is None else f"{match.group(2)}-{match.group(1)}" if match.group(1) else match.group(2)
+
+
+_OUTCOME_FIELDS: dict[str, Field] = {
+    "type": ("type", lambda value: _OUTCOME_TYPES.get(value) or code(value)), "title": ("title", None),
+    "description": ("description", None), "time_frame": ("timeFrame", None), "population": ("populationDescription", None),
+    "posting_date": ("anticipatedPostingDate", _posting_date),
+}
+
+
+def _outcome_measure(element, results: _Results) -> dict[str, Any]:
+    return _read(element, results, _OUTCOME_MEASURE_FIELDS, _MEASURE_PARTS)
 
 
 def _outcome(element, results: _Results) -> dict[str, Any]:
-    outcome: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "measure":
-            measure = _measure(child, results, baseline=False)
-            outcome.update((key, value) for key, value in measure.items() if key not in outcome)
-            # An outcome with measurements is posted; one without them awaits its posting date.
-            outcome["reportingStatus"] = "POSTED"
-            continue
-        if tag == "group_list":
-            outcome["groups"] = _groups(child, results)
-            continue
-        if tag == "analysis_list":
-            outcome["analyses"] = [_analysis(analysis, results)
-                                   for analysis in child]
-            continue
-        value = text_of(child)
-        if tag == "type":
-            _put(outcome, "type", _OUTCOME_TYPES.get(value) or code(value))
-        elif tag == "title":
-            _put(outcome, "title", value)
-        elif tag == "description":
-            _put(outcome, "description", value)
-        elif tag == "time_frame":
-            _put(outcome, "timeFrame", value)
-        elif tag == "population":
-            _put(outcome, "populationDescription", value)
-        elif tag == "posting_date" and value and _POSTING_DATE.match(value):
-            month, year = _POSTING_DATE.match(value).groups()
-            outcome["anticipatedPostingDate"] = f"{year}-{month}" if month else year
-            outcome.setdefault("reportingStatus", "NOT_POSTED")
-        else:
-            # safety_issue (retired in 2017), and the old layout's measure_list.
-            results.keep(child)
+    # safety_issue (retired in 2017) and the old layout's measure_list are kept.
+    outcome = _read(element, results, _OUTCOME_FIELDS, {
+        "measure": ("measure", _outcome_measure), "group_list": ("groups", _groups),
+        "analysis_list": ("analyses", _each("analysis", _analysis)),
+    })
+    measure = outcome.pop("measure", None)
+    if measure is not None:
+        # API v2 puts the measure's fields on the outcome; an outcome with a measure is posted.
+        outcome.update((key, value) for key, value in measure.items() if key not in outcome)
+        outcome["reportingStatus"] = "POSTED"
+    elif "anticipatedPostingDate" in outcome:
+        outcome["reportingStatus"] = "NOT_POSTED"
     return {key: outcome[key] for key in _OUTCOME_ORDER if key in outcome}
 
 
-_ANALYSIS_TEXTS = {
-    "groups_desc": "groupDescription", "non_inferiority_desc": "nonInferiorityComment", "p_value": "pValue",
-    "p_value_desc": "pValueComment", "method": "statisticalMethod", "method_desc": "statisticalComment",
-    "param_type": "paramType", "param_value": "paramValue", "dispersion_value": "dispersionValue",
-    "ci_percent": "ciPctValue", "ci_lower_limit": "ciLowerLimit", "ci_upper_limit": "ciUpperLimit",
-    "ci_upper_limit_na_comment": "ciUpperLimitComment", "estimate_desc": "estimateComment",
-    "other_analysis_desc": "otherAnalysisDescription",
-}
-_ANALYSIS_CODES = {"non_inferiority_type": "nonInferiorityType", "dispersion_type": "dispersionType",
-                   "ci_n_sides": "ciNumSides"}
+_outcomes = _each("outcome", _outcome)
+
 _ANALYSIS_RENAMES = {"1-Sided": "ONE_SIDED", "2-Sided": "TWO_SIDED", "Standard Error of the Mean": "STANDARD_ERROR_OF_MEAN"}
 
 
+def _analysis_code(value: str) -> str | None:
+    return _ANALYSIS_RENAMES.get(value) or code(value)
+
+
+_ANALYSIS_FIELDS: dict[str, Field] = {
+    **{tag: (key, None) for tag, key in {
+        "groups_desc": "groupDescription", "non_inferiority_desc": "nonInferiorityComment", "p_value": "pValue",
+        "p_value_desc": "pValueComment", "method": "statisticalMethod", "method_desc": "statisticalComment",
+        "param_type": "paramType", "param_value": "paramValue", "dispersion_value": "dispersionValue",
+        "ci_percent": "ciPctValue", "ci_lower_limit": "ciLowerLimit", "ci_upper_limit": "ciUpperLimit",
+        "ci_upper_limit_na_comment": "ciUpperLimitComment", "estimate_desc": "estimateComment",
+        "other_analysis_desc": "otherAnalysisDescription",
+    }.items()},
+    **{tag: (key, _analysis_code) for tag, key in {
+        "non_inferiority_type": "nonInferiorityType", "dispersion_type": "dispersionType", "ci_n_sides": "ciNumSides",
+    }.items()},
+    # Before 2017 a Yes/No: whether non-inferiority or equivalence was tested.
+    "non_inferiority": ("testedNonInferiority", flag),
+}
+
+
+def _analysis_groups(element, results: _Results) -> list[str]:
+    return [group_id(value) for item in element if (value := text_of(item))]
+
+
 def _analysis(element, results: _Results) -> dict[str, Any]:
-    analysis: dict[str, Any] = {}
-    for child in element:
-        tag = child.tag
-        if tag == "group_id_list":
-            analysis["groupIds"] = [group_id(text_of(item)) for item in child if text_of(item)]
-            continue
-        value = text_of(child)
-        if not value:
-            continue
-        if tag in _ANALYSIS_TEXTS:
-            analysis[_ANALYSIS_TEXTS[tag]] = value
-        elif tag in _ANALYSIS_CODES:
-            analysis[_ANALYSIS_CODES[tag]] = _ANALYSIS_RENAMES.get(value) or code(value)
-        elif tag == "non_inferiority" and flag(value) is not None:
-            # Before 2017 a Yes/No: whether non-inferiority or equivalence was tested.
-            analysis["testedNonInferiority"] = flag(value)
-        else:
-            results.keep(child)
-    return analysis
+    return _read(element, results, _ANALYSIS_FIELDS, {"group_id_list": ("groupIds", _analysis_groups)})
 
 
 # ---------------------------------------------------------------- adverse events
@@ -567,17 +481,14 @@ def _restriction(text: str) -> dict[str, Any]:
     return {"restrictionType": "OTHER", "restrictiveAgreement": True, "otherDetails": text}
 
 
+_CONTACT_FIELDS: dict[str, Field] = {
+    "name_or_title": ("title", None), "organization": ("organization", None), "email": ("email", None),
+    "phone": ("phone", None), "phone_ext": ("phoneExt", None),
+}
+
+
 def _point_of_contact(element, results: _Results) -> dict[str, Any]:
-    contact: dict[str, Any] = {}
-    keys = {"name_or_title": "title", "organization": "organization", "email": "email", "phone": "phone",
-            "phone_ext": "phoneExt"}
-    for child in element:
-        key = keys.get(child.tag)
-        if key is None:
-            results.keep(child)
-        else:
-            _put(contact, key, text_of(child))
-    return {key: contact[key] for key in ("title", "organization", "email", "phone", "phoneExt") if key in contact}
+    return _read(element, results, _CONTACT_FIELDS, order=("title", "organization", "email", "phone", "phoneExt"))
 
 
 def _put(target: dict, key: str, value: Any) -> None:

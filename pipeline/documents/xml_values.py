@@ -6,6 +6,8 @@ once converted, in caches bounded so that a stream of distinct values cannot gro
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 _CACHE_LIMIT = 50_000
 
@@ -89,6 +91,30 @@ def text_of(element) -> str | None:
         return None
     stripped = text.strip()
     return stripped or None
+
+
+Field = tuple[str, "Callable[[str], Any] | None"]  # (API v2 key, conversion of the trimmed text)
+
+
+def read_fields(element, fields: dict[str, Field], target: dict, other: Callable[[Any], None]) -> dict:
+    """Fills ``target`` from the leaf children of ``element`` that ``fields`` names (tag -> (key,
+    conversion)); every other child, and a named one whose value does not convert (a conversion
+    giving None), goes to ``other`` (which maps it its own way or keeps it unmapped)."""
+    for child in element:
+        spec = fields.get(child.tag)
+        if spec is None or len(child):
+            other(child)
+            continue
+        text = child.text
+        if text is None or not (text := text.strip()):
+            continue
+        key, convert = spec
+        value = convert(text) if convert is not None else text
+        if value is None:
+            other(child)
+        else:
+            target[key] = value
+    return target
 
 
 class EntityFound(Exception):
