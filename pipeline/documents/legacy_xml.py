@@ -57,7 +57,7 @@ UNMAPPED_KEY = "legacyXml"
 
 # One parser per process (lxml parsers are not shared between threads; the loader uses processes).
 _SAFE = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
-             remove_pis=True, remove_blank_text=True)
+             remove_pis=True, remove_blank_text=True, collect_ids=False)
 _PARSER = etree.XMLParser(**_SAFE)
 # Documents are UTF-8 (or UTF-16, transcoded to UTF-8 before they get here), whatever they declare;
 # forcing the encoding costs half the parse, so only a document declaring another one pays it.
@@ -226,7 +226,6 @@ _LEGACY_DATE_TARGETS: dict[str, tuple[str, ...]] = {
     "lastchanged_date": ("lastUpdateSubmitDate", "lastUpdatePostDateStruct"),
 }
 
-_text = text_of
 
 
 def _set(target: dict, key: str, value: Any) -> None:
@@ -236,7 +235,7 @@ def _set(target: dict, key: str, value: Any) -> None:
 
 def _identification(name: str) -> Callable:
     def handle(study: _Study, element) -> None:
-        _set(study.module("identificationModule"), name, _text(element))
+        _set(study.module("identificationModule"), name, text_of(element))
     return handle
 
 
@@ -245,7 +244,7 @@ def _id_info(study: _Study, element) -> None:
     secondary, aliases = [], []
     for child in element:
         tag = child.tag
-        value = _text(child)
+        value = text_of(child)
         if tag == "nct_id":
             _set(module, "nctId", value)
         elif tag == "org_study_id":
@@ -288,7 +287,7 @@ def _sponsors(study: _Study, element) -> None:
 
 
 def _source(study: _Study, element) -> None:
-    value = _text(element)
+    value = text_of(element)
     if value:
         study.module("identificationModule")["organization"] = {"fullName": value}
 
@@ -326,19 +325,19 @@ def _description(name: str) -> Callable:
 
 def _status_code(name: str) -> Callable:
     def handle(study: _Study, element) -> None:
-        _set(study.module("statusModule"), name, code(_text(element)))
+        _set(study.module("statusModule"), name, code(text_of(element)))
     return handle
 
 
 def _why_stopped(study: _Study, element) -> None:
-    _set(study.module("statusModule"), "whyStopped", _text(element))
+    _set(study.module("statusModule"), "whyStopped", text_of(element))
 
 
 def _date_struct(name: str, typed: bool = True) -> Callable:
     """A date element: ``{"date": ISO, "type": ACTUAL|ESTIMATED}`` (or the bare ISO date)."""
 
     def handle(study: _Study, element) -> None:
-        raw = _text(element)
+        raw = text_of(element)
         date = iso_date(raw)
         if date is None:
             study.keep(element)
@@ -361,7 +360,7 @@ def _legacy_date(study: _Study, element) -> None:
 
 
 def _phase(study: _Study, element) -> None:
-    raw = _text(element)
+    raw = text_of(element)
     if raw:
         study.module("designModule")["phases"] = _phases(raw)
 
@@ -377,7 +376,7 @@ def _phases(raw: str) -> list[str]:
 
 
 def _study_type(study: _Study, element) -> None:
-    raw = _text(element)
+    raw = text_of(element)
     if not raw:
         return
     design = study.module("designModule")
@@ -389,7 +388,7 @@ def _study_type(study: _Study, element) -> None:
 
 
 def _has_expanded_access(study: _Study, element) -> None:
-    value = flag(_text(element))
+    value = flag(text_of(element))
     if value is None:
         study.keep(element)
     else:
@@ -423,7 +422,7 @@ def _design_info(study: _Study, element) -> None:
     info: dict[str, Any] = {}
 
     def masking(child) -> None:
-        value = _text(child)
+        value = text_of(child)
         if child.tag == "masking" and value:
             info.setdefault("maskingInfo", {}).update(_masking(value))
         elif child.tag == "masking_description" and value:
@@ -461,7 +460,7 @@ _STUDY_DESIGN_PART = re.compile(
 
 
 def _study_design(study: _Study, element) -> None:
-    raw = _text(element)
+    raw = text_of(element)
     if not raw:
         return
     parts = _STUDY_DESIGN_PART.split(raw)
@@ -488,7 +487,7 @@ def _study_design(study: _Study, element) -> None:
 
 def _design_text(name: str) -> Callable:
     def handle(study: _Study, element) -> None:
-        _set(study.module("designModule"), name, _text(element))
+        _set(study.module("designModule"), name, text_of(element))
     return handle
 
 
@@ -505,7 +504,7 @@ def _outcome(key: str) -> Callable:
 
 
 def _enrollment(study: _Study, element) -> None:
-    raw = _text(element)
+    raw = text_of(element)
     if not raw:
         return
     info: dict[str, Any] = {}
@@ -521,7 +520,7 @@ def _enrollment(study: _Study, element) -> None:
 
 def _conditions_list(name: str) -> Callable:
     def handle(study: _Study, element) -> None:
-        value = _text(element)
+        value = text_of(element)
         if value:
             study.items("conditionsModule", name).append(value)
     return handle
@@ -550,7 +549,7 @@ def _intervention(study: _Study, element) -> None:
         key = _INTERVENTION_LISTS.get(child.tag)
         if key is None or len(child):
             study.keep(child)
-        elif value := _text(child):
+        elif value := text_of(child):
             intervention.setdefault(key, []).append(value)
 
     read_fields(element, _INTERVENTION_FIELDS, intervention, listed)
@@ -559,7 +558,7 @@ def _intervention(study: _Study, element) -> None:
 
 
 def _biospec_retention(study: _Study, element) -> None:
-    value = _text(element)
+    value = text_of(element)
     if value:
         study.module("designModule").setdefault("bioSpec", {})["retention"] = code(value)
 
@@ -586,7 +585,7 @@ def _eligibility(study: _Study, element) -> None:
         if tag in _ELIGIBILITY_BLOCKS:
             _set(module, _ELIGIBILITY_BLOCKS[tag], _textblock_of(child, study))
         elif tag in _AGES and not len(child):
-            value = _text(child)
+            value = text_of(child)
             if value and value != "N/A":  # API v2 leaves an unstated age out
                 module[_AGES[tag]] = value
         else:
@@ -675,7 +674,7 @@ def _location_countries(study: _Study, element) -> None:
 def _removed_countries(study: _Study, element) -> None:
     removed = []
     for child in element:
-        value = _text(child)
+        value = text_of(child)
         if child.tag == "country":
             if value:
                 removed.append(value)
@@ -721,7 +720,7 @@ def _browse(module: str) -> Callable:
     def handle(study: _Study, element) -> None:
         meshes = []
         for child in element:
-            value = _text(child)
+            value = text_of(child)
             if child.tag == "mesh_term":
                 if value:
                     meshes.append({"term": value})
@@ -744,7 +743,7 @@ def _patient_data(study: _Study, element) -> None:
     module = study.module("ipdSharingStatementModule")
 
     def info_type(child) -> None:
-        value = _text(child)
+        value = text_of(child)
         if child.tag == "ipd_info_type" and value and not len(child):
             module.setdefault("infoTypes", []).append(_IPD_INFO_TYPES.get(value) or code(value))
         else:
@@ -782,7 +781,7 @@ def _provided_documents(study: _Study, element) -> None:
         document: dict[str, Any] = {}
         for part in child:
             tag = part.tag
-            value = _text(part)
+            value = text_of(part)
             if not value:
                 continue
             if tag == "document_type":
@@ -814,7 +813,7 @@ def _pending_results(study: _Study, element) -> None:
     for child in element:
         tag = child.tag
         key = _PENDING_DATES.get(tag)
-        raw = _text(child)
+        raw = text_of(child)
         date = iso_date(raw)
         if key is None or date is None:
             study.keep(child)
@@ -833,7 +832,7 @@ def _required_header(study: _Study, element) -> None:
     for child in element:
         tag = child.tag
         if tag == "download_date":
-            raw = _text(child) or ""
+            raw = text_of(child) or ""
             match = _DOWNLOAD_DATE.search(raw)
             date = iso_date(match.group(1)) if match else None
             if date:

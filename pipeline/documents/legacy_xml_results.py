@@ -350,6 +350,8 @@ def _adverse_events(element, results: _Results) -> dict[str, Any]:
 
 
 def _events(element, results: _Results, module: dict) -> list[dict]:
+    """A serious_events or other_events list. Its default vocabulary and assessment apply to every
+    event that states none (API v2 states them per event)."""
     vocabulary = assessment = None
     events: list[dict] = []
     for child in element:
@@ -360,36 +362,38 @@ def _events(element, results: _Results, module: dict) -> list[dict]:
             vocabulary = text_of(child)
         elif tag == "default_assessment":
             assessment = text_of(child)
+            assessment = _ASSESSMENTS.get(assessment) or code(assessment)
         elif tag == "category_list":
             for category in child:
-                organ_system = text_of(category.find("title")) if category.find("title") is not None else None
+                title = category.find("title")
+                organ_system = text_of(title) if title is not None else None
                 for part in category:
                     if part.tag == "event_list":
-                        events += [_event(event, results,
-                                          organ_system)
-                                   for event in part]
+                        events += [_event(event, results, organ_system) for event in part]
                     elif part.tag != "title":
                         results.keep(part)
         else:
             results.keep(child)
-    for event in events:
-        if vocabulary and "sourceVocabulary" not in event:
-            event["sourceVocabulary"] = vocabulary
-        if assessment and "assessmentType" not in event:
-            event["assessmentType"] = _ASSESSMENTS.get(assessment) or code(assessment)
-    return [{key: event[key] for key in ("term", "organSystem", "sourceVocabulary", "assessmentType", "notes", "stats")
-             if key in event} for event in events]
+    if vocabulary or assessment:
+        for event in events:
+            if vocabulary and "sourceVocabulary" not in event:
+                event["sourceVocabulary"] = vocabulary
+            if assessment and "assessmentType" not in event:
+                event["assessmentType"] = assessment
+    return events
 
 
 def _event(element, results: _Results, organ_system: str | None) -> dict[str, Any]:
     event: dict[str, Any] = {}
-    if organ_system:
-        event["organSystem"] = organ_system
     stats = []
     for child in element:
         tag = child.tag
-        if tag == "sub_title":
+        if tag == "counts":
+            stats.append(_attributes(child, _COUNTS, results, None))
+        elif tag == "sub_title":
             _put(event, "term", text_of(child))
+            if organ_system:
+                event["organSystem"] = organ_system
             if child.get("vocab"):
                 event["sourceVocabulary"] = child.get("vocab")
         elif tag == "assessment":
@@ -398,10 +402,10 @@ def _event(element, results: _Results, organ_system: str | None) -> dict[str, An
                 event["assessmentType"] = _ASSESSMENTS.get(value) or code(value)
         elif tag == "description":
             _put(event, "notes", text_of(child))
-        elif tag == "counts":
-            stats.append(_attributes(child, _COUNTS, results, None))
         else:
             results.keep(child)
+    if organ_system:
+        event.setdefault("organSystem", organ_system)
     event["stats"] = stats
     return event
 
@@ -426,7 +430,7 @@ def _attributes(element, table: dict[str, tuple[str, int]], results: _Results, t
             continue
         key, kind = spec
         if kind == 1:
-            value = group_id(value)
+            value = _group_ids.get(value) or group_id(value)
         elif kind == 2 and value.isdigit():
             value = int(value)
         entry[key] = value
