@@ -371,7 +371,9 @@ _PHASES = {"N/A": ["NA"], "Phase 0": ["EARLY_PHASE1"], "Early Phase 1": ["EARLY_
 def _phases(raw: str) -> list[str]:
     found = _PHASES.get(raw)
     if found is None:
-        found = _PHASES[raw] = [code(part) for part in raw.split("/")]
+        found = [code(part) for part in raw.split("/")]
+        if len(_PHASES) < 100:  # the schema has eight values; a stream of others is not remembered
+            _PHASES[raw] = found
     return list(found)
 
 
