@@ -37,7 +37,11 @@ measured on the synthetic registry hold on records the generator was not tuned o
 
 Output (``--out DIR``): ``DIR/ndjson/studies-00001.ndjson`` ... (50,000 studies a file) and
 ``DIR/zip/ctg-studies.json.zip`` (one compact ``NCTxxxxxxxx.json`` member per study, like the
-bulk download), the same study bytes in both, and ``DIR/manifest.json``.
+bulk download), the same study bytes in both, and ``DIR/manifest.json``. ``--formats xml`` (with
+``--replicate`` of legacy XML templates, e.g. the shared ``legacy_xml`` samples) adds
+``DIR/xml/AllPublicXML.zip``: each study's original ``<clinical_study>`` record under its new NCT
+id, in the bulk download's ``NCT0000xxxx/`` folders; the JSON formats then hold the same studies
+as the pipeline reads them from that XML, so XML and JSON builds of one data set compare.
 """
 from __future__ import annotations
 
@@ -50,6 +54,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import struct
 import sys
 import time
@@ -75,6 +80,7 @@ RESULTS_FRACTION = 0.13
 CHUNK_STUDIES = 1000
 NDJSON_STUDIES_PER_FILE = 50_000
 ZIP_NAME = "ctg-studies.json.zip"
+XML_ZIP_NAME = "AllPublicXML.zip"
 MAX_STUDIES = 5_000_000
 
 TAIL_SITES = "sites"        # more than 1,000 sites
@@ -157,6 +163,35 @@ def load_templates(template_dir: Path = TEMPLATE_DIR) -> list[dict]:
     if not studies:
         raise SystemExit(f"no studies found in {template_dir}")
     return [studies[k] for k in sorted(studies)]
+
+
+def load_xml_sources(template_dir: Path) -> dict[str, bytes]:
+    """The legacy XML records among the templates, as their files' bytes, by NCT id: the source
+    of ``--formats xml`` (the same studies as the JSON formats, which hold what the pipeline reads
+    from these files)."""
+    from pipeline.documents import read_document
+    from pipeline.documents.legacy_xml import LEGACY_XML
+    from pipeline.documents.model import StudyRecord
+
+    sources: dict[str, bytes] = {}
+    for path in template_files(template_dir):
+        reading = read_document(path)
+        items = [item for item in reading.items if isinstance(item, StudyRecord)]
+        if reading.form == LEGACY_XML and items:
+            sources.setdefault(items[0].nct_id, path.read_bytes())
+    return sources
+
+
+_XML_NCT_ID = re.compile(rb"<nct_id>\s*NCT\d{8}\s*</nct_id>")
+_XML_ALIAS = re.compile(rb"<nct_alias>\s*NCT\d{8}\s*</nct_alias>")
+
+
+def renumbered_xml(source: bytes, study: dict) -> bytes:
+    """An XML record under the NCT id and aliases ``renumbered`` gave its study."""
+    ident = study["protocolSection"]["identificationModule"]
+    data = _XML_NCT_ID.sub(f"<nct_id>{ident['nctId']}</nct_id>".encode(), source, count=1)
+    aliases = iter(ident.get("nctIdAliases") or ())
+    return _XML_ALIAS.sub(lambda match: f"<nct_alias>{next(aliases, 'NCT00000000')}</nct_alias>".encode(), data)
 
 
 def _get(study: dict, *path: str) -> Any:
@@ -500,8 +535,10 @@ def renumbered(template: dict, index: int, seed: int) -> dict:
 class Replicas:
     """--replicate: real records as they are, study `index` being template `index` mod n."""
 
-    def __init__(self, templates: list[dict]):
+    def __init__(self, templates: list[dict], xml_sources: dict[str, bytes] | None = None):
         self.templates = templates
+        # The XML file of each template, where it came from one (for --formats xml).
+        self.xml_sources = [(xml_sources or {}).get(t["protocolSection"]["identificationModule"]["nctId"]) for t in templates]
         self.calibration = {
             "mode": "replicate",
             "templates": len(templates),
@@ -511,6 +548,12 @@ class Replicas:
 
     def study(self, index: int, seed: int) -> dict:
         return renumbered(self.templates[index % len(self.templates)], index, seed)
+
+    def xml(self, index: int, study: dict) -> bytes:
+        source = self.xml_sources[index % len(self.templates)]
+        if source is None:
+            raise SystemExit("--formats xml replicates legacy XML templates: every template must be an XML record")
+        return renumbered_xml(source, study)
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,11 +565,13 @@ def chunk_rng(seed: int, chunk: int) -> random.Random:
 
 
 def generate_chunk(corpus: Corpus | Replicas, seed: int, chunk: int, start: int, stop: int, long_tail: bool,
-                   want_ndjson: bool, zip_level: int | None) -> dict:
-    """Studies [start, stop) as NDJSON bytes and/or compressed zip members, with their sizes."""
+                   want_ndjson: bool, zip_level: int | None, xml_level: int | None = None) -> dict:
+    """Studies [start, stop) as NDJSON bytes and/or compressed zip members (JSON, and XML in
+    AllPublicXML's folders), with their sizes."""
     rng = chunk_rng(seed, chunk)
     lines: list[bytes] = []
     members: list[tuple[str, int, int, bytes]] = []
+    xml_members: list[tuple[str, int, int, bytes]] = []
     sizes = array("I")
     with_results = 0
     tails: dict[str, list[str]] = {k: [] for k in TAIL_KINDS}
@@ -546,10 +591,13 @@ def generate_chunk(corpus: Corpus | Replicas, seed: int, chunk: int, start: int,
             lines.append(data)
         if zip_level is not None:
             members.append(_compress_member(f"{nct}.json", data, zip_level))
+        if xml_level is not None:
+            xml_members.append(_compress_member(f"{nct[:7]}xxxx/{nct}.xml", corpus.xml(index, study), xml_level))
     return {
         "chunk": chunk,
         "ndjson": b"\n".join(lines) + b"\n" if lines else b"",
         "members": members,
+        "xml_members": xml_members,
         "sizes": sizes,
         "with_results": with_results,
         "tails": tails,
@@ -612,7 +660,7 @@ def _worker_chunk(args: tuple) -> dict:
 def build_corpus(target_mean: float = TARGET_MEAN_BYTES, long_tail: bool = True, templates: Path = TEMPLATE_DIR,
                  replicate: bool = False) -> Corpus | Replicas:
     if replicate:
-        return Replicas(load_templates(templates))
+        return Replicas(load_templates(templates), load_xml_sources(templates))
     corpus = Corpus(load_templates(templates))
     corpus.calibrate(target_mean, long_tail)
     return corpus
@@ -626,9 +674,11 @@ def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("
     size calibration: their sizes are the records' own)."""
     global _WORKER_CORPUS
     formats = tuple(dict.fromkeys(formats))
-    unknown = set(formats) - {"ndjson", "zip"}
+    unknown = set(formats) - {"ndjson", "zip", "xml"}
     if unknown or not formats:
-        raise ValueError(f"formats must be ndjson and/or zip, not {sorted(unknown) or 'nothing'}")
+        raise ValueError(f"formats must be ndjson, zip and/or xml, not {sorted(unknown) or 'nothing'}")
+    if "xml" in formats and not replicate:
+        raise ValueError("the xml format replicates legacy XML templates: it needs --replicate")
     if not 0 < studies <= MAX_STUDIES:
         raise ValueError(f"--studies must be between 1 and {MAX_STUDIES}")
     if per_file % CHUNK_STUDIES:
@@ -641,19 +691,21 @@ def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("
     (out / "manifest.json").unlink(missing_ok=True)
     want_ndjson = "ndjson" in formats
     level = zip_level if "zip" in formats else None
+    xml_level = zip_level if "xml" in formats else None
     n_chunks = math.ceil(studies / CHUNK_STUDIES)
-    tasks = [(seed, c, c * CHUNK_STUDIES, min(studies, (c + 1) * CHUNK_STUDIES), long_tail, want_ndjson, level)
+    tasks = [(seed, c, c * CHUNK_STUDIES, min(studies, (c + 1) * CHUNK_STUDIES), long_tail, want_ndjson, level, xml_level)
              for c in range(n_chunks)]
 
-    ndjson_dir, zip_dir = out / "ndjson", out / "zip"
+    ndjson_dir, zip_dir, xml_dir = out / "ndjson", out / "zip", out / "xml"
     ndjson_files: list[dict] = []
-    for directory, wanted in ((ndjson_dir, want_ndjson), (zip_dir, level is not None)):
+    for directory, wanted in ((ndjson_dir, want_ndjson), (zip_dir, level is not None), (xml_dir, xml_level is not None)):
         if directory.exists():
             for old in directory.iterdir():
                 old.unlink()
         if wanted:
             directory.mkdir(parents=True, exist_ok=True)
     zip_writer = ZipAppender(zip_dir / ZIP_NAME) if level is not None else None
+    xml_writer = ZipAppender(xml_dir / XML_ZIP_NAME) if xml_level is not None else None
     ndjson_handle = None
     sizes = array("I")
     with_results = 0
@@ -674,6 +726,9 @@ def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("
         if zip_writer:
             for member in result["members"]:
                 zip_writer.add(*member)
+        if xml_writer:
+            for member in result["xml_members"]:
+                xml_writer.add(*member)
         sizes.extend(result["sizes"])
         with_results += result["with_results"]
         for kind, ids in result["tails"].items():
@@ -704,6 +759,8 @@ def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("
             ndjson_handle.close()
         if zip_writer:
             zip_writer.close()
+        if xml_writer:
+            xml_writer.close()
     seconds = time.perf_counter() - started
 
     json_bytes = sum(sizes)
@@ -717,6 +774,10 @@ def generate(out: Path, studies: int, seed: int = 1, formats: Iterable[str] = ("
         zip_bytes = (zip_dir / ZIP_NAME).stat().st_size
         file_formats["zip"] = {"dir": "zip", "files": [{"path": f"zip/{ZIP_NAME}", "studies": studies, "bytes": zip_bytes}],
                                "bytes": zip_bytes}
+    if xml_writer:
+        xml_bytes = (xml_dir / XML_ZIP_NAME).stat().st_size
+        file_formats["xml"] = {"dir": "xml", "files": [{"path": f"xml/{XML_ZIP_NAME}", "studies": studies, "bytes": xml_bytes}],
+                               "bytes": xml_bytes}
     manifest = {
         "generator_version": generator_version(templates),
         "params": {"studies": studies, "seed": seed, "formats": list(formats), "per_file": per_file,
@@ -940,7 +1001,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output folder (ndjson/, zip/, manifest.json)")
     parser.add_argument("--studies", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--formats", default="zip,ndjson", help="comma separated: zip, ndjson")
+    parser.add_argument("--formats", default="zip,ndjson",
+                        help="comma separated: zip, ndjson, xml (an AllPublicXML zip; --replicate of legacy XML templates)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--per-file", type=int, default=NDJSON_STUDIES_PER_FILE, help="studies per NDJSON file")
     parser.add_argument("--no-long-tail", action="store_true", help="no huge studies (sites, outcomes, text)")

@@ -150,6 +150,21 @@ def test_replicate_copies_real_records_of_any_form_under_new_ids(tmp_path):
     assert {k: v[0] for k, v in read_studies(out / "zip").items()} == {c["protocolSection"]["identificationModule"]["nctId"]: c for c in copies}
 
 
+def test_xml_format_replicates_legacy_xml_records_as_the_same_studies_the_json_formats_hold(tmp_path):
+    templates = REPO / "tests" / "fixtures" / "legacy_xml"
+    out = tmp_path / "out"
+    manifest = generate.generate(out, 9, seed=3, formats=("xml", "zip", "ndjson"), workers=1, per_file=1000,
+                                 log=lambda m: None, templates=templates, replicate=True)
+    assert manifest["formats"]["xml"]["files"][0]["path"] == "xml/AllPublicXML.zip"
+    with zipfile.ZipFile(out / "xml" / "AllPublicXML.zip") as archive:
+        names = archive.namelist()
+    assert names == [f"{generate.nct_id(i, 3)[:7]}xxxx/{generate.nct_id(i, 3)}.xml" for i in range(9)]
+    # The XML members read back as exactly the studies of the JSON zip: one data set, two forms.
+    assert read_studies(out / "xml") == read_studies(out / "zip")
+    with pytest.raises(ValueError, match="needs --replicate"):
+        generate.generate(tmp_path / "no", 3, formats=("xml",), workers=1, log=lambda m: None, templates=templates)
+
+
 @pytest.mark.parametrize("mode", ["rewrite", "delta"])
 def test_mutate_changes_exactly_the_requested_studies(generated, tmp_path, mode):
     out, _ = generated

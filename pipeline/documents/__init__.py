@@ -12,9 +12,10 @@ form                 content                                      positions
 ``json_page``        an API page ``{"studies": [...], ...}``      ``studies[0]``, ...
 ``ndjson``           one study per line                           ``line 1``, ``line 2``, ...
 ``json``             JSON that did not parse, shape unknown       ``line L, column C (byte B)``
-``zip``              a zip of JSON files                          ``member NAME[, inner]``
+``zip``              a zip of JSON or XML files                   ``member NAME[, inner]``
 ``registry_export``  text header and a Python-literal record      ``""``; errors ``line L``
 ``study_page``       a rendered study page                        as the page reader says
+``legacy_xml``       one ``<clinical_study>`` XML record          ``""``; errors ``line L, column C``
 ``FORM+gzip``        any form above, gzip-compressed              as the inner form
 ``gzip``             gzip that could not be decompressed          ``""``
 ``empty``            nothing but whitespace                       ``""``
@@ -35,11 +36,12 @@ from typing import IO
 
 from pipeline.documents import detect
 from pipeline.documents.api_json import READ_BUFFER_BYTES, read_json_stream, read_zip
+from pipeline.documents.legacy_xml import LEGACY_XML, read_legacy_xml
 from pipeline.documents.model import DocumentReading, ReadError, ReadItem, StudyRecord
 
 __all__ = ["DocumentReading", "ReadError", "ReadItem", "StudyRecord", "read_bytes", "read_document"]
 
-# Text forms are single studies of a few hundred KiB; the cap only stops a stray huge file
+# Text forms (and XML records) are single studies of a few hundred KiB; the cap only stops a stray huge file
 # from being pulled into memory. It leaves room for the largest registry-export literal.
 MAX_TEXT_DOCUMENT_BYTES = 80 * 1024 * 1024
 
@@ -100,17 +102,25 @@ def _read_uncompressed(
         if inner_form in (detect.ZIP, detect.GZIP, detect.UTF16):
             return DocumentReading(detect.UNKNOWN, iter([detect.unknown_form_error(head)]))
         return _read_uncompressed(inner_form, transcoded, io.BytesIO(transcoded), whole=lambda: transcoded)
+    if form == detect.XML:
+        data = _read_all(stream, whole, limit=MAX_TEXT_DOCUMENT_BYTES + 1)
+        if len(data) > MAX_TEXT_DOCUMENT_BYTES:
+            return DocumentReading(LEGACY_XML, iter([_too_large(LEGACY_XML, data)]))
+        return DocumentReading(LEGACY_XML, read_legacy_xml(data))
     if form in (detect.REGISTRY_EXPORT, detect.STUDY_PAGE):
         data = _read_all(stream, whole, limit=MAX_TEXT_DOCUMENT_BYTES + 1)
         if len(data) > MAX_TEXT_DOCUMENT_BYTES:
-            limit_mib = MAX_TEXT_DOCUMENT_BYTES // (1024 * 1024)
-            too_large = ReadError("", f"{form} document larger than {limit_mib} MiB", detect.excerpt_at(data, 0))
-            return DocumentReading(form, iter([too_large]))
+            return DocumentReading(form, iter([_too_large(form, data)]))
         return DocumentReading(form, _read_text_form(form, data))
     stream.close()
     if form == detect.EMPTY:
         return DocumentReading(form, iter([detect.empty_document_error()]))
     return DocumentReading(detect.UNKNOWN, iter([detect.unknown_form_error(head)]))
+
+
+def _too_large(form: str, data: bytes) -> ReadError:
+    limit_mib = MAX_TEXT_DOCUMENT_BYTES // (1024 * 1024)
+    return ReadError("", f"{form} document larger than {limit_mib} MiB", detect.excerpt_at(data, 0))
 
 
 def _read_all(stream: IO[bytes], whole: Callable[[], bytes] | None, limit: int = -1) -> bytes:

@@ -34,6 +34,7 @@ from pipeline.documents.detect import (
     JSON,
     UTF8_BOM,
     UTF16,
+    XML,
     empty_document_error,
     excerpt_at,
     first_non_utf8_byte,
@@ -297,12 +298,17 @@ def _read_member(archive: ZipMembers, member: zipfile.ZipInfo | MemberEntry) -> 
         yield empty_document_error(position)
     elif form == JSON:
         yield from read_json_bytes(data, position).items
+    elif form == XML:
+        # AllPublicXML: the registry's retired bulk download, one <clinical_study> file per study.
+        from pipeline.documents.legacy_xml import read_legacy_xml
+
+        yield from read_legacy_xml(data, position)
     else:
         bad_byte = first_non_utf8_byte(data)
         if bad_byte is not None:
             yield not_utf8_error(data, bad_byte, join_position(position, f"byte {bad_byte}"))
         else:
-            yield ReadError(position, f"zip member is not JSON (starts with {data[:48]!r})", excerpt_at(data, 0))
+            yield ReadError(position, f"zip member is neither JSON nor XML (starts with {data[:48]!r})", excerpt_at(data, 0))
 
 
 class _Line(NamedTuple):

@@ -9,6 +9,8 @@ Forms told apart here:
 - ``gzip``: a gzip stream (``\\x1f\\x8b``); the caller detects the form inside it.
 - ``json``: after an optional BOM and whitespace, ``{`` or ``[``; ``api_json`` tells the
   JSON shapes apart.
+- ``xml``: after an optional BOM and whitespace, an XML declaration (``<?xml``), or markup
+  whose head holds a ``<clinical_study`` root: the registry's retired XML records.
 - ``registry_export``: a text export with ``Key: value`` header lines and a ``Raw JSON``
   section holding the record as a Python literal.
 - ``study_page``: a rendered study page (title, ``NCT ID:``, ``Last Updated:`` blocks and
@@ -27,6 +29,7 @@ from pipeline.documents.model import ReadError, excerpt_of
 ZIP = "zip"
 GZIP = "gzip"
 JSON = "json"
+XML = "xml"
 REGISTRY_EXPORT = "registry_export"
 STUDY_PAGE = "study_page"
 UTF16 = "utf16"
@@ -49,6 +52,8 @@ _STUDY_PAGE_HEADING_PAIR = re.compile(
     r"^Basic Information[ \t]*\r?\n(?:[ \t]*\r?\n)*Get a concise snapshot", re.MULTILINE
 )
 _STUDY_PAGE_NCT_BYTES = b"NCT ID:"
+_XML_DECLARATION = b"<?xml"
+_XML_STUDY_ROOT = b"<clinical_study"
 # A page's title may wrap over a few lines before the NCT ID line.
 _STUDY_PAGE_OPENING_LINES = 8
 
@@ -71,6 +76,10 @@ def sniff_form(head: bytes) -> str:
         # follows its title: this is JSON, found without decoding the head (for a zip member, the
         # whole study).
         return JSON
+    if head[first_content.start()] == ord("<") and (
+        head.startswith(_XML_DECLARATION, first_content.start()) or head.find(_XML_STUDY_ROOT, first_content.start()) >= 0
+    ):
+        return XML
     # A multibyte character may be cut at the end of the head; decoding errors are
     # judged later, on the whole document.
     text = head[body_start:HEAD_BYTES].decode("utf-8", errors="replace")

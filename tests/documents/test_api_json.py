@@ -302,7 +302,7 @@ def mixed_zip() -> bytes:
 
 MIXED_ZIP_SUMMARY = [
     ("member ctg-studies/NCT00973089.json", "NCT00973089"),
-    ("member ctg-studies/README.txt", "!zip member is not JSON (starts with b'Downloaded from ClinicalTrials.gov')"),
+    ("member ctg-studies/README.txt", "!zip member is neither JSON nor XML (starts with b'Downloaded from ClinicalTrials.gov')"),
     ("member ctg-studies/NCT03475563.json", "NCT03475563"),
     ("member ctg-studies/cut.json, line 1, column 21 (byte 20)", "!truncated JSON: unexpected end of data"),
     ("member ctg-studies/list.json, [0]", "NCT00000001"),

@@ -12,7 +12,7 @@ DOCUMENTS = Table(
     key=("document_path",),
     columns=(
         Column("document_path", "VARCHAR", "Path of the document, relative to the raw folder."),
-        Column("document_form", "VARCHAR", "Detected form: json_study, json_list, json_page, ndjson, zip, registry_export, study_page, unknown; '+gzip' when gzipped."),
+        Column("document_form", "VARCHAR", "Detected form: json_study, json_list, json_page, ndjson, zip, legacy_xml, registry_export, study_page, unknown; '+gzip' when gzipped."),
         Column("content_hash", "VARCHAR", "SHA-256 of the document's bytes."),
         Column("size_bytes", "BIGINT", "Size of the document in bytes."),
         Column("modified_at", "TIMESTAMP", "File modification time."),
