@@ -65,6 +65,13 @@ class Validators:
     def of(cls, response: httpx.Response, size: int | None) -> Validators:
         return cls(response.headers.get("ETag"), response.headers.get("Last-Modified"), size)
 
+    def same_as(self, other: Validators) -> bool:
+        """Whether ``other`` names this version: the same strong ETag, or without ETags the same
+        Last-Modified and size."""
+        if self.etag and other.etag:
+            return self.etag == other.etag and not self.etag.startswith("W/")
+        return bool(self.last_modified) and (self.last_modified, self.size) == (other.last_modified, other.size)
+
     def if_range(self) -> str | None:
         """The ``If-Range`` value: a strong ETag, else the Last-Modified date (RFC 9110 13.1.5)."""
         if self.etag and not self.etag.startswith("W/"):
@@ -91,7 +98,7 @@ class DownloadState:
 @dataclass(frozen=True, slots=True)
 class DownloadSummary:
     path: Path
-    changed: bool  # False: the server answered 304, the archive in place is current
+    changed: bool  # False: the archive in place is current (a 304, or a 200 naming the same version)
     size_bytes: int  # of the archive in place
     bytes_received: int  # body bytes over every request of this run
     resumed_at: tuple[int, ...]  # the offset of each Range request that was answered 206
@@ -164,7 +171,7 @@ def download_bulk(
     retrier = Retrier(RateLimiter(max_requests_per_second, clock=clock, sleep=sleep), max_attempts, DownloadError, sleep, now, log)
     owns_client = client is None
     http = client or new_client()
-    transfer = _Transfer(http, base_url.rstrip("/") + DOWNLOAD_PATH, files, read_state(files, log), log, on_total_bytes, advance)
+    transfer = _Transfer(http, base_url.rstrip("/") + DOWNLOAD_PATH, files, read_state(files, log), now, log, on_total_bytes, advance)
     log(f"downloading {files.archive.name} from {base_url}" + (f", resuming at {transfer.offset:,} bytes" if transfer.offset else ""))
     try:
         changed = retrier.run(transfer.attempt, "the bulk download", progress=lambda: transfer.received)
@@ -196,11 +203,12 @@ class _Transfer:
         url: str,
         files: BulkFiles,
         state: DownloadState,
+        now: Callable[[], datetime],
         log: Callable[[str], None],
         on_total_bytes: Callable[[int, int], None],
         advance: Callable[[int], None],
     ) -> None:
-        self.http, self.url, self.files, self.state, self.log = http, url, files, state, log
+        self.http, self.url, self.files, self.state, self.now, self.log = http, url, files, state, now, log
         self.on_total_bytes, self.advance = on_total_bytes, advance
         self.received = 0
         self.resumed_at: list[int] = []
@@ -238,18 +246,15 @@ class _Transfer:
 
     def attempt(self) -> bool:
         """One request: True when the partial file now holds the whole archive, False when the
-        archive in place is current (304)."""
+        archive in place is current."""
         offset = self.offset
         with self.http.stream("GET", self.url, params=DOWNLOAD_PARAMS, headers=self._headers(offset)) as response:
-            raise_if_busy(response, utc_now())
+            raise_if_busy(response, self.now())
             status = response.status_code
             if status == 304:
                 if not self._archive_is_ours():
                     raise DownloadError(f"GET {response.url} answered 304 Not Modified to a request that was not conditional")
-                if offset:
-                    self.log(f"removing {self.files.partial.name}: the archive in place is current")
-                    self._discard_partial()
-                return False
+                return self._current(offset)
             if status == 416:
                 return self._range_not_satisfiable(response, offset)
             if status == 206:
@@ -263,11 +268,17 @@ class _Transfer:
                 self.resumed_at.append(offset)
                 mode = "ab"
             elif status == 200:
+                length = response.headers.get("Content-Length", "")
+                sent = Validators.of(response, int(length) if length.isdigit() else None)
+                if self._archive_is_ours() and self.state.archive.same_as(sent):
+                    # A server that ignores the conditional headers still names its archive:
+                    # hang up rather than read 2.5 GB of what is already here.
+                    self.log("the server ignored If-None-Match / If-Modified-Since, but its archive is the one in place")
+                    return self._current(offset)
                 if offset:
                     self.log(f"the server sent the whole archive instead of the rest from {offset:,} bytes; starting over")
-                length = response.headers.get("Content-Length", "")
-                total = int(length) if length.isdigit() else None
-                self._record(partial=Validators.of(response, total))
+                self._record(partial=sent)
+                total = sent.size
                 offset, mode = 0, "wb"
             else:
                 raise DownloadError(f"GET {response.url} answered HTTP {status}: {response.read()[:500]!r}")
@@ -275,6 +286,13 @@ class _Transfer:
                 self.on_total_bytes(total, offset)
             self._receive(response, mode)
         return self._whole()
+
+    def _current(self, offset: int) -> bool:
+        """The archive in place is the server's: a partial file is of a version that is gone."""
+        if offset:
+            self.log(f"removing {self.files.partial.name}: the archive in place is current")
+            self._discard_partial()
+        return False
 
     def _receive(self, response: httpx.Response, mode: str) -> None:
         with open(self.files.partial, mode) as file:

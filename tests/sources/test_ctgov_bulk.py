@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import io
+import random
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,12 +30,15 @@ INTERVAL = 0.25
 LAST_MODIFIED = "Sun, 20 Apr 2025 06:00:00 GMT"
 
 
-def bulk_zip(studies: tuple[dict, ...]) -> bytes:
-    """A zip like the registry's: one pretty-printed JSON file per study, named by NCT id."""
+def bulk_zip(studies: tuple[dict, ...], padding_bytes: int = 0) -> bytes:
+    """A zip like the registry's: one pretty-printed JSON file per study, named by NCT id; and,
+    to make it big, a member of incompressible bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for study in studies:
             archive.writestr(f"{nct_id(study)}.json", orjson.dumps(study, option=orjson.OPT_INDENT_2))
+        if padding_bytes:
+            archive.writestr("padding.bin", random.Random(0).randbytes(padding_bytes), zipfile.ZIP_STORED)
     return buffer.getvalue()
 
 
@@ -48,6 +52,7 @@ class BulkRegistry:
     etag: str | None = '"v1"'
     last_modified: str | None = LAST_MODIFIED
     honours_range: bool = True
+    honours_conditions: bool = True
     sends_length: bool = True
     cut_after: list[int] = field(default_factory=list)
     statuses: dict[int, tuple[int, dict[str, str]]] = field(default_factory=dict)
@@ -66,7 +71,7 @@ class BulkRegistry:
             status, extra = self.statuses[len(self.requests)]
             return self._send(request, status, extra, b"busy")
         validators = {k: v for k, v in (("ETag", self.etag), ("Last-Modified", self.last_modified)) if v}
-        if self._not_modified(headers):
+        if self.honours_conditions and self._not_modified(headers):
             return self._send(request, 304, validators, b"")
         body, status, extra = self.archive, 200, dict(validators)
         wanted = headers.get("Range")
@@ -177,6 +182,19 @@ def test_a_server_with_only_last_modified_is_asked_if_modified_since(tmp_path: P
     assert "If-None-Match" not in registry.requests[1]
     assert registry.requests[1]["If-Modified-Since"] == LAST_MODIFIED
     assert second.changed is False
+
+
+def test_a_server_that_ignores_conditions_is_hung_up_on_when_it_names_the_archive_in_place(tmp_path: Path) -> None:
+    # Big enough that the server cannot push it all into the socket before the client hangs up.
+    large = bulk_zip(real_studies(), padding_bytes=32 << 20)
+    registry = BulkRegistry(large, honours_conditions=False)
+    with serving(registry.handle) as base_url:
+        download(tmp_path, base_url)
+        second = download(tmp_path, base_url)
+    assert registry.responses == [200, 200]
+    assert registry.requests[1]["If-None-Match"] == '"v1"'
+    assert (second.changed, second.bytes_received) == (False, 0)
+    assert bulk_files(tmp_path).archive.read_bytes() == large
 
 
 def test_a_changed_archive_replaces_the_old_one(tmp_path: Path, archive: bytes) -> None:
