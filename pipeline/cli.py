@@ -1,5 +1,7 @@
-"""`trials`: the command line. Thin: `build` and `export` run the Dagster jobs in-process, the same
-ones `dagster dev` shows; `sql` and `docs` are conveniences around the warehouse."""
+"""`trials`: the command line. Thin: `build`, `export` and `download` run the Dagster jobs
+in-process, the same ones `dagster dev` shows, and record their runs in the Dagster instance of
+`DAGSTER_HOME` when it is set (an ephemeral one otherwise); `fetch`, `sql` and `docs` are
+conveniences around the raw folder and the warehouse."""
 from __future__ import annotations
 
 import argparse
@@ -13,19 +15,32 @@ from pathlib import Path
 from pipeline.resources import DEFAULT_EXPORT_DIR, DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 
 
-def _run_job(job_name: str, resources: dict, run_config: dict | None = None):
+class InstanceUnavailable(RuntimeError):
+    """DAGSTER_HOME is set, but holds no usable Dagster instance."""
+
+
+def _instance():
+    """The Dagster instance of DAGSTER_HOME, so that the run, its materializations and check
+    results show in `dagster dev` and the daemon's UI; without DAGSTER_HOME, a throwaway one."""
     import dagster as dg
 
+    if not os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.ephemeral()
+    try:
+        return dg.DagsterInstance.get()
+    except dg.DagsterError as error:
+        raise InstanceUnavailable(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}: {error}".splitlines()[0]) from None
+
+
+def _run_job(job_name: str, resources: dict, run_config: dict | None = None):
     from pipeline.definitions import defs
 
     # The command prints its own summary and failure; Dagster's event lines would bury them.
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}, **(run_config or {})}
-    return defs.resolve_job_def(job_name).execute_in_process(
-        run_config=config,
-        instance=dg.DagsterInstance.ephemeral(),
-        resources=resources,
-        raise_on_error=False,
-    )
+    with _instance() as instance:
+        return defs.resolve_job_def(job_name).execute_in_process(
+            run_config=config, instance=instance, resources=resources, raise_on_error=False,
+        )
 
 
 def _failure_message(result) -> str:
@@ -44,11 +59,14 @@ def _failure_message(result) -> str:
     return failure.message if failure else "see the log above"
 
 
-def _materialization_metadata(result, asset_name: str) -> dict:
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        if materialization.asset_key.to_user_string() == asset_name:
-            return {k: v.value for k, v in materialization.metadata.items()}
+def _asset_metadata(result, asset_name: str) -> dict:
+    """The metadata the run recorded for the asset: of its materialization, or when there was
+    none (nothing to do), of its observation."""
+    recorded = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    recorded += [e.event_specific_data.asset_observation for e in result.get_asset_observation_events()]
+    for event in recorded:
+        if event.asset_key.to_user_string() == asset_name:
+            return {k: v.value for k, v in event.metadata.items()}
     return {}
 
 
@@ -70,8 +88,8 @@ def build(raw_dir: Path, warehouse: Path, full: bool = False, wait_seconds: floa
     if not result.success:
         print(f"trials build: failed after {elapsed:.1f}s: {_failure_message(result)}", file=sys.stderr)
         return 3 if "another build is running" in _failure_message(result).splitlines()[0] else 1
-    studies = _materialization_metadata(result, "studies")
-    build_info = _materialization_metadata(result, "build_info")
+    studies = _asset_metadata(result, "studies")
+    build_info = _asset_metadata(result, "build_info")
     failed_checks = [
         f"{check.asset_key.to_user_string()}:{check.check_name}" + (f" ({check.description})" if check.description else "")
         for check in (e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION")
@@ -154,6 +172,32 @@ def fetch(raw_dir: Path, since: str | None, base_url: str, max_requests_per_seco
     return 0
 
 
+def download(raw_dir: Path, base_url: str, max_requests_per_second: float) -> int:
+    from pipeline.assets.warehouse import BULK_ASSET
+    from pipeline.definitions import DOWNLOAD_JOB_NAME
+    from pipeline.resources import RawFolder
+
+    result = _run_job(
+        DOWNLOAD_JOB_NAME, {"raw_folder": RawFolder(path=str(raw_dir))},
+        {"ops": {BULK_ASSET: {"config": {"base_url": base_url, "max_requests_per_second": max_requests_per_second}}}},
+    )
+    if not result.success:
+        print(f"trials download: failed: {_failure_message(result)}", file=sys.stderr)
+        return 1
+    done = _asset_metadata(result, BULK_ASSET)
+    size = f"{done['size_bytes'] / 1e6:,.1f} MB"
+    if done.get("unchanged"):
+        print(f"{done['path']} is current ({size}): the registry's copy has not changed, nothing was transferred")
+        return 0
+    received, seconds = done["bytes_received"], done["seconds"]
+    resumed = f", resumed at {', '.join(f'{offset / 1e6:,.1f} MB' for offset in done['resumed_at'])}" if done["resumed_at"] else ""
+    print(
+        f"downloaded {done['path']}: {done['n_members']:,} studies, {size} ({received / 1e6:,.1f} MB received in "
+        f"{seconds:.1f}s, {received / 1e6 / max(seconds, 1e-9):,.1f} MB/s{resumed}, {done['retries']} retries)"
+    )
+    return 0
+
+
 def sql(warehouse: Path, query: str, max_rows: int) -> int:
     import duckdb
 
@@ -202,6 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     fetch_parser.add_argument("--raw-dir", type=Path, default=Path(DEFAULT_RAW_DIR))
     fetch_parser.add_argument("--max-requests-per-second", type=float, default=3.0)
 
+    download_parser = commands.add_parser(
+        "download", help="download the registry's bulk archive of every study into the raw folder (resumes, skips if unchanged)"
+    )
+    download_parser.add_argument("--raw-dir", type=Path, default=Path(DEFAULT_RAW_DIR))
+    download_parser.add_argument("--base-url", default="https://clinicaltrials.gov")
+    download_parser.add_argument("--max-requests-per-second", type=float, default=3.0)
+
     sql_parser = commands.add_parser("sql", help="run a query on a read-only connection and print the result")
     sql_parser.add_argument("query")
     sql_parser.add_argument("--warehouse", type=Path, default=Path(DEFAULT_WAREHOUSE))
@@ -210,10 +261,20 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("docs", help="regenerate docs/data-dictionary.md from the mapping and the SQL model headers")
 
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except InstanceUnavailable as error:
+        print(f"trials {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "build":
         return build(args.raw_dir, args.warehouse, args.full, args.wait, args.stats_json)
     if args.command == "export":
         return export(args.warehouse, args.out, args.tables)
+    if args.command == "download":
+        return download(args.raw_dir, args.base_url, args.max_requests_per_second)
     if args.command == "fetch":
         return fetch(args.raw_dir, args.since, args.base_url, args.max_requests_per_second)
     if args.command == "sql":

@@ -30,17 +30,18 @@ A_STUDY = RAW_DIR / "ctgov_v2" / "NCT00973089.json"
 
 ASSET_KEYS = [
     "arm_interventions", "arms", "available_ipds", "browse_branches", "browse_leaves", "build_info",
-    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "country_summary",
-    "ctgov_api_studies", "documents", "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms",
-    "intervention_summary", "interventions", "ipd_sharing_statements", "keywords", "officials", "outcomes",
-    "parquet_export", "phase_status_summary", "record_sections", "results_reporting", "results_reporting_studies",
-    "retractions", "search_studies", "see_also_links", "site_contacts", "site_geography", "sites", "sponsor_summary",
-    "sponsors", "studies", "study_changes", "study_overview", "study_records", "study_references",
-    "study_status_phase_counts", "study_versions", "superseded_records", "unmapped_values",
+    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "countries", "country_summary",
+    "ctgov_api_studies", "ctgov_bulk_studies", "documents", "enrollment_trends", "identifiers", "ingest_errors",
+    "intervention_mesh_terms", "intervention_summary", "interventions", "ipd_sharing_statements", "keywords", "officials",
+    "outcomes", "parquet_export", "phase_status_summary", "record_sections", "results_reporting",
+    "results_reporting_studies", "retractions", "search_studies", "see_also_links", "site_contacts", "site_geography",
+    "sites", "sponsor_summary", "sponsors", "studies", "study_changes", "study_overview", "study_records",
+    "study_references", "study_status_phase_counts", "study_version_returns", "study_versions", "superseded_records",
+    "unmapped_values",
 ]
 
-# What `build_warehouse` materializes: every asset but the live fetch and the Parquet export (their own jobs).
-BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export", "ctgov_api_studies"})
+# What `build_warehouse` materializes: every asset but the live sources and the Parquet export (their own jobs).
+BUILD_ASSETS = sorted(set(ASSET_KEYS) - {"parquet_export", "ctgov_api_studies", "ctgov_bulk_studies"})
 
 ASSET_CHECKS = [
     "arm_interventions:links_resolve",
@@ -167,17 +168,17 @@ def test_integrity_checks_name_each_failing_table_with_its_counts(tmp_path: Path
     keys = evaluations["build_info:keys_unique"]
     assert keys.passed is False
     assert keys.description == (
-        "duplicate or null keys in 2 of 29 tables: conditions: 1 duplicate keys; keywords: 1 rows with a null key"
+        "duplicate or null keys in 2 of 31 tables: conditions: 1 duplicate keys; keywords: 1 rows with a null key"
     )
     assert keys.metadata["failing_tables"].value == {
         "conditions": {"duplicate keys": 1, "rows with a null key": 0},
         "keywords": {"duplicate keys": 0, "rows with a null key": 1},
     }
-    assert keys.metadata["tables_checked"].value == 29
+    assert keys.metadata["tables_checked"].value == 31
     orphans = evaluations["build_info:nct_ids_in_studies"]
     assert orphans.passed is False
     assert orphans.description == (
-        "rows of studies that do not exist in 2 of 23 tables: arm_interventions: 1 rows whose nct_id is not in studies; "
+        "rows of studies that do not exist in 2 of 24 tables: arm_interventions: 1 rows whose nct_id is not in studies; "
         "sites: 2 rows whose nct_id is not in studies"
     )
     assert evaluations["arm_interventions:links_resolve"].passed is False
@@ -188,8 +189,8 @@ def test_integrity_checks_name_each_failing_table_with_its_counts(tmp_path: Path
 def test_integrity_checks_pass_on_a_sound_warehouse_and_say_what_they_covered(sample_build) -> None:
     evaluations = check_evaluations(sample_build)
     keys, orphans = evaluations["build_info:keys_unique"], evaluations["build_info:nct_ids_in_studies"]
-    assert (keys.passed, keys.description, keys.metadata["failing_tables"].value) == (True, "none in 29 tables", {})
-    assert (orphans.passed, orphans.description) == (True, "none in 23 tables")
+    assert (keys.passed, keys.description, keys.metadata["failing_tables"].value) == (True, "none in 31 tables", {})
+    assert (orphans.passed, orphans.description) == (True, "none in 24 tables")
 
 
 # ---- junk in the raw folder ------------------------------------------------------------------
@@ -303,3 +304,69 @@ def test_a_document_that_vanishes_mid_build_is_an_error_row_not_a_failed_build(t
         errors = con.execute("select document_path, position, reason from ingest_errors").fetchall()
     assert summary.n_studies == 1
     assert errors == [("b.json", "", f"could not read the document: FileNotFoundError: [Errno 2] No such file or directory: '{raw / 'b.json'}'")]
+
+
+# ---- what the asset pages show -------------------------------------------------------------------
+
+
+def test_table_assets_carry_their_column_schema_and_key_from_the_mapping() -> None:
+    from pipeline.tables import schema
+
+    spec = next(s for s in warehouse_build.specs if s.key == dg.AssetKey("countries"))
+    columns = spec.metadata["dagster/column_schema"].columns
+    assert [(c.name, c.type) for c in columns] == [
+        ("nct_id", "VARCHAR"), ("country_position", "INTEGER"), ("country", "VARCHAR"), ("country_code", "VARCHAR"),
+        ("is_removed", "BOOLEAN"),
+    ]
+    assert [c.description for c in columns] == [c.description for c in schema.COUNTRIES.columns]
+    assert spec.metadata["key"] == "nct_id, country_position"
+
+
+def test_every_table_has_a_row_count_and_every_model_its_built_column_schema(sample_build) -> None:
+    recorded = materialized(sample_build)
+    assert [name for name in BUILD_ASSETS if name != "search_studies" and "dagster/row_count" not in recorded[name]] == []
+    # countries: 359 distinct (study, country) pairs of the sites, and 5 removed countries.
+    assert (recorded["build_info"]["dagster/row_count"], recorded["study_versions"]["dagster/row_count"],
+            recorded["study_version_returns"]["dagster/row_count"], recorded["countries"]["dagster/row_count"]) == (1, 252, 0, 359 + 5)
+    country_summary = recorded["country_summary"]["dagster/column_schema"]
+    assert [(c.name, c.type) for c in country_summary.columns] == [
+        ("country", "VARCHAR"), ("n_studies", "BIGINT"), ("n_sites", "BIGINT"), ("n_recruiting_sites", "BIGINT"),
+    ]
+    assert country_summary.columns[0].description == "Country name, as the sites give it."
+    assert "dagster/column_schema" not in recorded["search_studies"]
+
+
+def test_a_build_with_nothing_to_do_records_no_materialization_only_an_observation(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    write_study(raw_dir / "good.json", json.loads(A_STUDY.read_text(encoding="utf-8")))
+    warehouse = tmp_path / "w.duckdb"
+    assert run_build(raw_dir, warehouse).success
+
+    again = run_build(raw_dir, warehouse)
+
+    assert again.success, failure_message(again)
+    assert materialized(again) == {}
+    observations = [e.event_specific_data.asset_observation for e in again.get_asset_observation_events()]
+    assert [(o.asset_key.to_user_string(), o.metadata["build_kind"].value, o.metadata["reason"].value) for o in observations] == [
+        ("build_info", "up_to_date", "no document was added, changed or removed since the published build")
+    ]
+    # Nothing was built, so nothing is checked again: the published build's results stand.
+    assert check_evaluations(again) == {}
+
+
+def test_selecting_one_table_runs_the_whole_build_and_records_every_table_and_model(tmp_path: Path) -> None:
+    # What `dagster asset materialize --select studies` runs: a subset of the implicit asset job.
+    raw_dir = tmp_path / "raw"
+    write_study(raw_dir / "good.json", json.loads(A_STUDY.read_text(encoding="utf-8")))
+    warehouse = tmp_path / "w.duckdb"
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("studies")})
+
+    result = job.execute_in_process(
+        resources={"raw_folder": RawFolder(path=str(raw_dir)), "warehouse": Warehouse(path=str(warehouse))},
+        raise_on_error=False,
+    )
+
+    assert result.success, failure_message(result)
+    assert sorted(materialized(result)) == BUILD_ASSETS
+    assert materialized(result)["studies"]["dagster/row_count"] == 1
+    assert query(warehouse, "select nct_id from studies") == [("NCT00973089",)]

@@ -41,4 +41,4 @@ def test_search_studies_macro_works_in_a_fresh_session(sample_warehouse):
 
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
         rows = con.execute("select nct_id, matched_fields from search_studies('IL-6')").fetchall()
-    assert rows == [("NCT06486350", ["brief_title", "official_title", "brief_summary", "keywords"])]
+    assert rows == [("NCT06486350", ["brief_title", "official_title", "brief_summary", "detailed_description", "keywords"])]

@@ -5,7 +5,10 @@ means some day in February; AACT stores the month's last day, leap years include
 free text ('6 Months', 'N/A'); phases are a list of codes; an arm names its interventions as
 'Type: Name' while an intervention names its arms by label, and the two sides need not agree
 (labels differ in case and spacing, one side may be missing, and two interventions may share a
-name); new API fields appear without notice and must not be dropped silently.
+name); new API fields appear without notice and must not be dropped silently; a site's country
+comes as a name only, in the registry's own wording ("Korea, Republic of", "Turkey", older names
+the ISO list has since changed), and the countries a study no longer has sites in are a separate
+list of names.
 """
 from __future__ import annotations
 
@@ -195,6 +198,50 @@ def test_site_contacts_carry_their_site_position_and_their_own() -> None:
         (NCT, 1, 2, "B", "PRINCIPAL_INVESTIGATOR", None, None, None),
         (NCT, 3, 1, "C", None, "555", "12", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("United States", "US"), ("Korea, Republic of", "KR"), ("Korea, Democratic People's Republic of", "KP"),
+        ("Iran, Islamic Republic of", "IR"), ("Turkey", "TR"), ("Türkiye", "TR"), ("Czechia", "CZ"),
+        ("Czech Republic", "CZ"), ("Côte D'Ivoire", "CI"), ("Russian Federation", "RU"), ("Taiwan", "TW"),
+        ("Macedonia, The Former Yugoslav Republic of", "MK"), ("North Macedonia", "MK"), ("Moldova, Republic of", "MD"),
+        ("Congo, The Democratic Republic of the", "CD"), ("Lao People's Democratic Republic", "LA"),
+        ("Virgin Islands (U.S.)", "VI"), ("Holy See (Vatican City State)", "VA"), ("Réunion", "RE"),
+        ("Former Serbia and Montenegro", "CS"), ("Former Yugoslavia", "YU"), ("Iran", "IR"), ("  United   Kingdom ", "GB"), ("Kosovo", None), ("Atlantis", None),
+    ],
+)
+def test_site_country_code_from_the_registry_country_name(name: str, code: str | None) -> None:
+    fragment = study(contactsLocationsModule={"locations": [{"facility": "Site", "country": name}]})
+    assert rows("sites", fragment, "site_position", "country", "country_code") == [(1, name, code)]
+
+
+def test_countries_one_per_country_of_the_sites_in_first_appearance_then_the_removed_ones() -> None:
+    fragment = study(
+        contactsLocationsModule={"locations": [
+            {"facility": "A", "country": "Turkey"},
+            {"facility": "B", "country": "Korea, Republic of"},
+            {"facility": "C", "country": "Turkey"},
+            {"facility": "D"},  # no country: no row
+            {"facility": "E", "country": "Kosovo"},
+        ]},
+        # A removed country that still has a site is listed once, as a country of the sites.
+        sections={"derivedSection": {"miscInfoModule": {"removedCountries": ["Côte D'Ivoire", "Korea, Republic of", "Czechia"]}}},
+    )
+    assert rows("countries", [fragment, study("NCT00000002", contactsLocationsModule={"locations": [{"country": "France"}]})],
+                "nct_id", "country_position", "country", "country_code", "is_removed") == [
+        (NCT, 1, "Turkey", "TR", False),
+        (NCT, 2, "Korea, Republic of", "KR", False),
+        (NCT, 3, "Kosovo", None, False),
+        (NCT, 4, "Côte D'Ivoire", "CI", True),
+        (NCT, 5, "Czechia", "CZ", True),
+        ("NCT00000002", 1, "France", "FR", False),
+    ]
+
+
+def test_a_study_without_sites_or_removed_countries_has_no_countries() -> None:
+    assert rows("countries", study(contactsLocationsModule={"centralContacts": [{"name": "X"}]}), "nct_id") == []
 
 
 def test_identifiers_org_id_first_then_secondary_ids_then_nct_aliases() -> None:

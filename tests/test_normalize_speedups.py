@@ -63,9 +63,30 @@ def _reference_unmapped(study: dict) -> Iterator[tuple[str, str]]:
     yield from walk(study, N.MAPPED_TRIE, "")
 
 
+def _reference_distinct(table: schema.Table, columns: dict[str, list]) -> dict[str, list]:
+    """The rows of a `distinct` table, one by one: the first of a study's rows with each value,
+    none lacking one, positions counted again."""
+    kept: list[dict] = []
+    seen: set[tuple] = set()
+    per_study: dict[str, int] = {}
+    for values in zip(*columns.values()):
+        row = dict(zip(columns, values))
+        wanted = tuple(row[name] for name in table.distinct)
+        if None in wanted or (row["nct_id"], wanted) in seen:
+            continue
+        seen.add((row["nct_id"], wanted))
+        per_study[row["nct_id"]] = per_study.get(row["nct_id"], 0) + 1
+        row.update({c.name: per_study[row["nct_id"]] for c in table.columns if c.position})
+        kept.append(row)
+    return {name: [row[name] for row in kept] for name in columns}
+
+
 def _reference_frame(table: schema.Table, columns: dict[str, list]) -> pl.DataFrame:
     extracted = {c.name: N.POLARS_TYPES[c.type] for c in table.columns if c.derive is None}
     frame = pl.DataFrame(columns, schema=extracted, strict=False)
+    if table.distinct:
+        # On the typed values: a country that is no string (a mangled record's list) is null, so no country.
+        frame = pl.DataFrame(_reference_distinct(table, frame.to_dict(as_series=False)), schema=extracted)
     derived = [
         N.DERIVATIONS[c.derive.kind](pl.col(c.derive.from_column)).cast(N.POLARS_TYPES[c.type]).alias(c.name)
         for c in table.columns if c.derive is not None

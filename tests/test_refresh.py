@@ -1,5 +1,10 @@
 """Incremental builds and study history: an incremental build gives exactly the tables a full
-rebuild of the same folder gives, rewrites only what changed, and records every version."""
+rebuild of the same folder gives, rewrites only what changed, and records every version.
+
+Upstream quirk pinned here: documents come and go from the raw folder, so the newest version of
+a study can be withdrawn and an older one, still in another document, become current again; the
+history must show that step back, not end on a change the warehouse no longer reflects.
+"""
 from __future__ import annotations
 
 import copy
@@ -200,6 +205,40 @@ def test_removing_the_newest_copy_falls_back_to_an_older_copy_in_an_unchanged_do
     ]
     assert query(warehouse, "select document_path, n_studies_found, n_studies_loaded from documents") == [("a_old.ndjson", 2, 2)]
     assert table_differences(warehouse, build(raw, tmp_path / "f.duckdb", full=True).warehouse, REPRODUCIBLE) == {}
+
+
+def test_withdrawing_the_newest_version_shows_the_step_back_in_study_changes(tmp_path: Path):
+    raw = tmp_path / "raw"
+    study = STUDIES[0]
+    nct_id = study["protocolSection"]["identificationModule"]["nctId"]
+    old_status, new_status = study["protocolSection"]["statusModule"]["overallStatus"], changed(study)["protocolSection"]["statusModule"]["overallStatus"]
+    old_date = study["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"]
+    write_ndjson(raw / "a_old.ndjson", [study, STUDIES[1]])
+    warehouse = tmp_path / "w.duckdb"
+    first = build(raw, warehouse)
+    write_json(raw / "b_new.json", changed(study))
+    second = build(raw, warehouse)
+    (raw / "b_new.json").unlink()
+
+    third = build(raw, warehouse)
+
+    assert (third.kind, third.n_new_versions) == ("incremental", 0)
+    assert query(warehouse, "select nct_id, returned_at from study_version_returns") == [(nct_id, third.built_at)]
+    status_changes = query(
+        warehouse,
+        f"select old_value, new_value, changed_between, is_step_back, detected_at from study_changes "
+        f"where nct_id = '{nct_id}' and field = 'overall_status' order by detected_at",
+    )
+    assert status_changes == [
+        (old_status, new_status, f"{old_date} -> 2026-11-20", False, second.built_at),
+        (new_status, old_status, f"2026-11-20 -> {old_date}", True, third.built_at),
+    ]
+    assert query(warehouse, f"select overall_status from studies where nct_id = '{nct_id}'") == [(old_status,)]
+    # A build that changes nothing for the study records no second return.
+    (raw / "c_other.json").write_bytes(orjson.dumps(renumbered(STUDIES[2], 3)))
+    build(raw, warehouse)
+    assert query(warehouse, "select count(*) from study_version_returns") == [(1,)]
+    assert first.built_at < second.built_at < third.built_at
 
 
 def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(folder: Path, tmp_path: Path):

@@ -339,10 +339,10 @@ def test_sites(con) -> None:
     ) == [
         (
             NCT_000, 1, "Fujian Medical University Union Hospital", "Fuzhou", "Fujian", "China", "RECRUITING", "350001",
-            None, 26.06139, 119.30611,
+            "CN", 26.06139, 119.30611,
         ),
         # The page's one "location" is a person; its "Site Status" line is empty.
-        (NCT_003, 1, "Bo You", "Nantong", "Jiangsu", "China", None, None, None, None, None),
+        (NCT_003, 1, "Bo You", "Nantong", "Jiangsu", "China", None, None, "CN", None, None),
     ]
 
 

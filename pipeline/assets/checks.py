@@ -14,7 +14,7 @@ from pipeline.warehouse.files import WarehouseFiles, read_check
 from pipeline.warehouse.load import LOADED_TABLES
 from pipeline.warehouse.queries import one_row, scalar
 
-KEYED_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, schema.STUDY_VERSIONS)
+KEYED_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, *schema.HISTORY_TABLES)
 CHILD_TABLES = tuple(t for t in schema.STUDY_TABLES if t is not schema.STUDIES)
 
 

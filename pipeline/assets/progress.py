@@ -19,10 +19,16 @@ class ByteProgress:
         self.total = self.done = 0
         self.next_report = 0.0
 
-    def set_total(self, total_bytes: int) -> None:
-        self.total, self.next_report = total_bytes, LOG_EVERY_FRACTION * total_bytes
-        if self.bar is not None:
-            self.task = self.bar.add_task(self.description, total=total_bytes)
+    def set_total(self, total_bytes: int, done_bytes: int = 0) -> None:
+        """The total, and how much of it is already done (a resumed download); again when either changes."""
+        self.total, self.done = total_bytes, done_bytes
+        self.next_report = done_bytes + LOG_EVERY_FRACTION * total_bytes
+        if self.bar is None:
+            return
+        if self.task is None:
+            self.task = self.bar.add_task(self.description, total=total_bytes, completed=done_bytes)
+        else:
+            self.bar.update(self.task, total=total_bytes, completed=done_bytes)
 
     def advance(self, n_bytes: int) -> None:
         if self.task is not None:

@@ -2,7 +2,12 @@
 
 One step, because the build writes a private staging file and publishes it with an atomic rename:
 tables and models must land in the same file before it is published, and DuckDB allows a single
-writer per file. Each table and model is still its own asset, with its lineage and row counts.
+writer per file. Each table and model is still its own asset, with its lineage, row counts and
+column schema (tables' from the mapping, models' as built).
+
+Selecting some of them (`dagster asset materialize --select studies`) runs the whole step, since
+nothing less can be published, and records every table and model it rebuilt. A build that finds
+nothing to do records no materialization, only an observation of `build_info` saying so.
 """
 import dagster as dg
 
@@ -15,7 +20,8 @@ from pipeline.warehouse.load import LOADED_TABLES
 from pipeline.warehouse.models import SQL_DIR, Model, discover_models
 
 FETCH_ASSET = "ctgov_api_studies"
-WAREHOUSE_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, schema.STUDY_VERSIONS, schema.BUILD_INFO)
+BULK_ASSET = "ctgov_bulk_studies"
+WAREHOUSE_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, *schema.HISTORY_TABLES, schema.BUILD_INFO)
 SQL_MODELS = discover_models()
 
 
@@ -26,9 +32,22 @@ class BuildConfig(dg.Config):
     """How long to wait for another build that holds the warehouse before giving up."""
 
 
+def column_schema(columns: list[tuple[str, str]], descriptions: dict[str, str]) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, data_type, description=descriptions.get(name)) for name, data_type in columns]
+    )
+
+
 def _table_spec(table: schema.Table) -> dg.AssetSpec:
-    deps = [FETCH_ASSET] if table is schema.DOCUMENTS else ["documents"]
-    return dg.AssetSpec(table.name, deps=deps, description=table.comment, group_name="warehouse", kinds={"duckdb", "polars"})
+    deps = [FETCH_ASSET, BULK_ASSET] if table is schema.DOCUMENTS else ["documents"]
+    return dg.AssetSpec(
+        table.name, deps=deps, description=table.comment, group_name="warehouse", kinds={"duckdb", "polars"},
+        metadata={
+            "dagster/column_schema": column_schema([(c.name, c.type) for c in table.columns], {c.name: c.description for c in table.columns}),
+            "key": ", ".join(table.key),
+        },
+        skippable=True,
+    )
 
 
 def _model_spec(model: Model) -> dg.AssetSpec:
@@ -39,13 +58,15 @@ def _model_spec(model: Model) -> dg.AssetSpec:
         group_name="models",
         kinds={"duckdb", "sql"},
         metadata={"sql_file": model.path.relative_to(SQL_DIR.parent).as_posix()},
+        skippable=True,
     )
 
 
 @dg.multi_asset(
     name="warehouse_build",
     specs=[_table_spec(t) for t in WAREHOUSE_TABLES] + [_model_spec(m) for m in SQL_MODELS],
-    can_subset=False,
+    # Any selection runs the whole build (see the module docstring).
+    can_subset=True,
 )
 def warehouse_build(context: dg.AssetExecutionContext, config: BuildConfig, raw_folder: RawFolder, warehouse: Warehouse):
     """Bring the warehouse up to date with the raw folder (incrementally unless `full`), and publish it."""
@@ -57,9 +78,19 @@ def warehouse_build(context: dg.AssetExecutionContext, config: BuildConfig, raw_
         # Expected when a scheduled and a manual build overlap: say so plainly, no traceback.
         raise dg.Failure(description=str(locked), allow_retries=False) from None
     context.log.info(describe(result))
-    if result.load and result.load.n_rejected:
+    if result.kind == "up_to_date":
+        context.log_event(dg.AssetObservation(asset_key=schema.BUILD_INFO.name, metadata={
+            "build_kind": result.kind, "reason": result.reason, "stage_seconds": _rounded(result.stage_seconds),
+        }))
+        return
+    if result.load.n_rejected:
         context.log.warning(f"{result.load.n_rejected} documents or records were rejected: see the ingest_errors table")
-    yield from _materializations(result)
+    selected = context.selected_asset_keys
+    for key, metadata in _materializations(result):
+        if dg.AssetKey(key) in selected:
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        else:
+            context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
 
 
 def describe(result: BuildResult) -> str:
@@ -74,14 +105,19 @@ def describe(result: BuildResult) -> str:
     )
 
 
+def _rounded(seconds: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 3) for name, value in seconds.items()}
+
+
 def _materializations(result: BuildResult):
+    """(asset key, metadata) of every table and model a build rebuilt."""
     common = {"build_kind": result.kind}
-    row_counts = dict(result.load.row_counts) if result.load else {}
+    row_counts = dict(result.load.row_counts)
     for table in WAREHOUSE_TABLES:
         metadata = dict(common)
         if table.name in row_counts:
             metadata["dagster/row_count"] = row_counts[table.name]
-        if table is schema.STUDIES and result.load:
+        if table is schema.STUDIES:
             load = result.load
             metadata.update(n_documents=load.n_documents, n_documents_read=load.n_documents_read,
                             n_studies_written=load.n_studies_written, n_studies_dropped=load.n_studies_dropped,
@@ -89,10 +125,12 @@ def _materializations(result: BuildResult):
         if table is schema.STUDY_VERSIONS:
             metadata["n_new_versions"] = result.n_new_versions
         if table is schema.BUILD_INFO:
-            metadata["stage_seconds"] = {k: round(v, 3) for k, v in result.stage_seconds.items()}
-        yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)
+            metadata["stage_seconds"] = _rounded(result.stage_seconds)
+        yield table.name, metadata
     for model in SQL_MODELS:
         metadata = dict(common)
         if result.model_row_counts.get(model.name) is not None:
             metadata["dagster/row_count"] = result.model_row_counts[model.name]
-        yield dg.MaterializeResult(asset_key=model.name, metadata=metadata)
+        if model.name in result.model_columns:
+            metadata["dagster/column_schema"] = column_schema(result.model_columns[model.name], model.column_descriptions)
+        yield model.name, metadata

@@ -18,7 +18,6 @@ Network and files only; orchestration (CLI, Dagster) lives elsewhere.
 """
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import time
@@ -31,24 +30,26 @@ from typing import Any
 import httpx
 import orjson
 
-DEFAULT_BASE_URL = "https://clinicaltrials.gov"
+from pipeline.sources.http import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+    RateLimiter,
+    Retrier,
+    RetryableResponse,
+    new_client,
+    raise_if_busy,
+    utc_now,
+)
+
 STUDIES_PATH = "/api/v2/studies"
 SOURCE_FOLDER = "ctgov_api"
 WATERMARK_FILE_NAME = ".watermark.json"
-USER_AGENT = "clinical-trials-warehouse/0.1 (ClinicalTrials.gov -> DuckDB warehouse; trials fetch)"
-
-DEFAULT_MAX_REQUESTS_PER_SECOND = 3.0
 # The watermark is a UTC date, while the registry posts updates on US Eastern dates and a study
 # posted later on the day a fetch ran carries that day's date; re-asking a few days costs a few
 # duplicate studies, which the loader resolves by last-update date.
 DEFAULT_OVERLAP_DAYS = 3
 MAX_PAGE_SIZE = 1000  # the API's own maximum
-DEFAULT_MAX_ATTEMPTS = 6
-FIRST_BACKOFF_SECONDS = 1.0
-# A Retry-After far in the future would hang a scheduled run; past this, waiting is pointless.
-MAX_RETRY_DELAY_SECONDS = 300.0
-# A 1000-study page of full records is tens of MiB; the read timeout applies per chunk.
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 _logger = logging.getLogger(__name__)
 
@@ -59,14 +60,6 @@ class FetchError(RuntimeError):
 
 class MissingSinceError(FetchError):
     """No since-date was given and no earlier fetch left a watermark."""
-
-
-class _RetryableResponse(Exception):
-    """A response worth asking for again: a busy or failing server, or a cut-off body."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,34 +106,6 @@ class FetchSummary:
         return len(self.files)
 
 
-class RateLimiter:
-    """Spaces calls to ``wait()`` at least ``1 / max_per_second`` seconds apart."""
-
-    def __init__(
-        self,
-        max_per_second: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if max_per_second <= 0:
-            raise ValueError(f"max_per_second must be positive, got {max_per_second}")
-        self._interval = 1.0 / max_per_second
-        self._clock = clock
-        self._sleep = sleep
-        self._next_allowed: float | None = None
-
-    def wait(self) -> None:
-        now = self._clock()
-        if self._next_allowed is not None and now < self._next_allowed:
-            self._sleep(self._next_allowed - now)
-            now = self._next_allowed
-        self._next_allowed = now + self._interval
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def watermark_path(raw_dir: Path) -> Path:
     return Path(raw_dir) / SOURCE_FOLDER / WATERMARK_FILE_NAME
 
@@ -163,24 +128,6 @@ def updated_since_term(since: date) -> str:
     return f"AREA[LastUpdatePostDate]RANGE[{since.isoformat()},MAX]"
 
 
-def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """A ``Retry-After`` header as seconds from ``now``: delta-seconds or an HTTP-date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        retry_at = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if retry_at.tzinfo is None:
-        retry_at = retry_at.replace(tzinfo=timezone.utc)
-    return max(0.0, (retry_at - now).total_seconds())
-
-
 def fetch_updated_studies(
     raw_dir: Path,
     since: date | None = None,
@@ -193,7 +140,7 @@ def fetch_updated_studies(
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] = utc_now,
     log: Callable[[str], None] = _logger.info,
 ) -> FetchSummary:
     """Download every study updated on or after ``since`` (default: the watermark less
@@ -215,10 +162,10 @@ def fetch_updated_studies(
     folder.mkdir(parents=True, exist_ok=True)
     log(f"fetching studies updated since {window_since.isoformat()} from {base_url}")
 
-    limiter = RateLimiter(max_requests_per_second, clock=clock, sleep=sleep)
+    retrier = Retrier(RateLimiter(max_requests_per_second, clock=clock, sleep=sleep), max_attempts, FetchError, sleep, now, log)
     owns_client = client is None
-    http = client or httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=True)
-    pager = _Pager(http, base_url.rstrip("/") + STUDIES_PATH, limiter, max_attempts, sleep, now, log)
+    http = client or new_client()
+    pager = _Pager(http, base_url.rstrip("/") + STUDIES_PATH, retrier)
     try:
         pages, studies, files = _download_pages(
             pager, _query_params(window_since, page_size), folder, f"fetch-{started_at:%Y%m%dT%H%M%SZ}", log
@@ -231,7 +178,7 @@ def fetch_updated_studies(
     if watermark is previous:
         log(f"watermark stays at {watermark.fetch_started_on}: nothing was fetched between it and {window_since}")
     else:
-        _write_atomically(watermark_path(raw_dir), watermark.to_json())
+        write_atomically(watermark_path(raw_dir), watermark.to_json())
     log(f"fetched {studies} studies in {pages} pages ({len(files)} files, {pager.retries} retries)")
     return FetchSummary(
         window_since=window_since,
@@ -283,7 +230,7 @@ def _download_pages(
         # A page that is exactly full still carries a token, and following it gives an empty page.
         if page_studies:
             path = folder / f"{file_prefix}-page-{pages:04d}.ndjson"
-            _write_atomically(path, b"".join(orjson.dumps(study) + b"\n" for study in page_studies))
+            write_atomically(path, b"".join(orjson.dumps(study) + b"\n" for study in page_studies))
             files.append(path)
             studies += len(page_studies)
             log(f"page {pages}: {len(page_studies)} studies -> {path.name}")
@@ -296,59 +243,28 @@ def _download_pages(
 
 
 class _Pager:
-    """Gets one page at a time, within the rate limit, retrying what is worth retrying."""
+    """Gets one page at a time, through the retrier."""
 
-    def __init__(
-        self,
-        http: httpx.Client,
-        url: str,
-        limiter: RateLimiter,
-        max_attempts: int,
-        sleep: Callable[[float], None],
-        now: Callable[[], datetime],
-        log: Callable[[str], None],
-    ) -> None:
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-        self._http, self._url, self._limiter = http, url, limiter
-        self._max_attempts, self._sleep, self._now, self._log = max_attempts, sleep, now, log
-        self.retries = 0
+    def __init__(self, http: httpx.Client, url: str, retrier: Retrier) -> None:
+        self._http, self._url, self._retrier = http, url, retrier
+
+    @property
+    def retries(self) -> int:
+        return self._retrier.retries
 
     def get(self, params: Mapping[str, str], page_number: int) -> dict[str, Any]:
-        attempt = 0
-        while True:
-            attempt += 1
-            self._limiter.wait()
-            try:
-                return self._get_once(params)
-            except _RetryableResponse as failure:
-                reason, retry_after = str(failure), failure.retry_after
-            except (httpx.TransportError, httpx.DecodingError) as error:
-                # Timeouts, dropped connections and bodies shorter than their Content-Length.
-                reason, retry_after = f"{type(error).__name__}: {error}", None
-            if attempt == self._max_attempts:
-                raise FetchError(f"gave up on page {page_number} after {attempt} attempts; last: {reason}")
-            # No jitter: one client, so there is no herd of retries to spread out.
-            backoff = FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1)
-            delay = min(retry_after if retry_after is not None else backoff, MAX_RETRY_DELAY_SECONDS)
-            self._log(f"page {page_number} attempt {attempt} failed ({reason}); retrying in {delay:g}s")
-            self.retries += 1
-            self._sleep(delay)
+        return self._retrier.run(lambda: self._get_once(params), f"page {page_number}")
 
     def _get_once(self, params: Mapping[str, str]) -> dict[str, Any]:
         response = self._http.get(self._url, params=params)
-        status = response.status_code
-        if status == 429 or status >= 500:
-            raise _RetryableResponse(
-                f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After"), self._now())
-            )
-        if status != 200:
-            raise FetchError(f"GET {response.url} answered HTTP {status}: {response.text[:500]}")
+        raise_if_busy(response, self._retrier.now())
+        if response.status_code != 200:
+            raise FetchError(f"GET {response.url} answered HTTP {response.status_code}: {response.text[:500]}")
         declared_length = response.headers.get("Content-Length", "")
         # httpx catches most short bodies itself; this also covers transports that do not.
         # Both counts are of the bytes on the wire, before any gzip is undone.
         if declared_length.isdigit() and int(declared_length) != response.num_bytes_downloaded:
-            raise _RetryableResponse(f"body of {response.num_bytes_downloaded} bytes, Content-Length {declared_length}")
+            raise RetryableResponse(f"body of {response.num_bytes_downloaded} bytes, Content-Length {declared_length}")
         return _parse_page(response.content)
 
 
@@ -357,7 +273,7 @@ def _parse_page(body: bytes) -> dict[str, Any]:
         page = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         # A 200 whose JSON does not parse was cut off on the way; asking again usually works.
-        raise _RetryableResponse(f"unparsable body ({len(body)} bytes): {error}") from error
+        raise RetryableResponse(f"unparsable body ({len(body)} bytes): {error}") from error
     if not isinstance(page, dict) or not isinstance(page.get("studies"), list):
         raise FetchError(f"not an API v2 studies page: {body[:200]!r}")
     token = page.get("nextPageToken")
@@ -366,7 +282,7 @@ def _parse_page(body: bytes) -> dict[str, Any]:
     return page
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def write_atomically(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` via a hidden temp file beside it, so readers see the old
     file or the whole new one, never a part."""
     temporary = path.with_name(f".{path.name}.tmp")

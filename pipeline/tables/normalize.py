@@ -26,6 +26,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.tables import schema
+from pipeline.tables.countries import country_code
 from pipeline.tables.schema import Column, Table
 
 POLARS_TYPES: dict[str, pl.DataType] = {
@@ -738,11 +739,22 @@ def _phase_label(phases: pl.Expr) -> pl.Expr:
     return pl.when(phases.list.len() > 0).then(labels.list.join("/"))
 
 
+def _country_codes(names: pl.Series) -> pl.Series:
+    # A batch holds a few hundred distinct names among its many thousand sites: each is looked up once.
+    codes = {name: country_code(name) for name in names.unique().drop_nulls()}
+    return names.replace_strict(codes, default=None, return_dtype=pl.String)
+
+
+def _country_code(name: pl.Expr) -> pl.Expr:
+    return name.map_batches(_country_codes, return_dtype=pl.String)
+
+
 DERIVATIONS = {
     "date": _date_from_raw,
     "date_precision": _precision_from_raw,
     "age_years": _age_years,
     "phase_label": _phase_label,
+    "country_code": _country_code,
 }
 
 _STRING_LIST = pl.List(pl.String())
@@ -864,12 +876,25 @@ def _frame(
         frame = frame.with_columns(
             [_series(c.name, ordered[c.name], POLARS_TYPES[c.type]) for c in extracted if c.name in ordered]
         )
+    if table.distinct:
+        frame = _distinct_rows(table, frame)
     first, second = _DERIVED[table.name] if table.name in _DERIVED else _derivations(table)
     if first:
         frame = frame.with_columns(first)
     if second:
         frame = frame.with_columns(second)
     return frame.select([c.name for c in table.columns])
+
+
+def _distinct_rows(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """The first of a study's rows with each value of `table.distinct`, none lacking one, its
+    positions counted again over the rows kept."""
+    kept = frame.filter(pl.all_horizontal(pl.col(name).is_not_null() for name in table.distinct)).unique(
+        subset=["nct_id", *table.distinct], keep="first", maintain_order=True
+    )
+    return kept.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=POLARS_TYPES[c.type]).over("nct_id").alias(c.name) for c in table.columns if c.position
+    )
 
 
 # ---------------------------------------------------------------- entry point

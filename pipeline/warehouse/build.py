@@ -20,7 +20,7 @@ import duckdb
 
 from pipeline.tables import schema
 from pipeline.warehouse import files as warehouse_files
-from pipeline.warehouse.ddl import create_table_sql, create_tables, create_view_sql, quote_literal
+from pipeline.warehouse.ddl import create_table_sql, create_tables, create_view_sql, quote_identifier, quote_literal
 from pipeline.warehouse.files import WarehouseFiles
 from pipeline.warehouse.history import record_versions
 from pipeline.warehouse.load import (
@@ -32,7 +32,7 @@ from pipeline.warehouse.load import (
     sources_hash,
 )
 from pipeline.warehouse.models import discover_models, materialize
-from pipeline.warehouse.queries import one_row
+from pipeline.warehouse.queries import column_types, one_row, scalar
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class BuildResult:
     load: LoadSummary | None = None
     n_new_versions: int = 0
     model_row_counts: dict[str, int | None] = field(default_factory=dict)
+    model_columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (name, DuckDB type) per table model
     stage_seconds: dict[str, float] = field(default_factory=dict)
     built_at: dt.datetime | None = None
     reason: str = ""
@@ -187,8 +188,12 @@ def _build_into(staging, raw_dir, documents, current_schema, published, files, a
         sources = sources_hash(summary.documents)
         built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         n_new_versions = record_versions(con, files.history, built_at)
+        for table in schema.HISTORY_TABLES:
+            summary.row_counts[table.name] = scalar(con, f"select count(*) from {quote_identifier(table.name)}")
+        summary.row_counts[schema.BUILD_INFO.name] = 1
         stage("history")
         model_rows = {model.name: materialize(con, model) for model in discover_models()}
+        model_columns = column_types(con, [name for name, rows in model_rows.items() if rows is not None])
         stage("models")
         create_tables(con, (schema.BUILD_INFO,))
         con.execute(
@@ -198,4 +203,5 @@ def _build_into(staging, raw_dir, documents, current_schema, published, files, a
         )
         con.execute("checkpoint")
         stage("checkpoint")
-    return BuildResult(summary.kind, files.published, summary, n_new_versions, model_rows, built_at=built_at, sources_hash=sources)
+    return BuildResult(summary.kind, files.published, summary, n_new_versions, model_rows, model_columns,
+                       built_at=built_at, sources_hash=sources)

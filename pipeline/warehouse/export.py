@@ -9,9 +9,12 @@ from pathlib import Path
 from pipeline.tables.schema import ALL_TABLES
 from pipeline.warehouse.ddl import quote_identifier, quote_literal
 from pipeline.warehouse.models import discover_models
-from pipeline.warehouse.queries import one_row, scalar
+from pipeline.warehouse.queries import column_types, one_row, scalar
 
 MANIFEST_NAME = "manifest.json"
+# DuckDB writes JSON as a byte array annotated JSON, which polars and pandas read as Binary; as
+# VARCHAR it is a UTF-8 string column, which every reader takes as text.
+_PARQUET_TYPES = {"JSON": "VARCHAR"}
 
 
 def exportable_tables(con) -> list[str]:
@@ -41,14 +44,17 @@ def export_parquet(con, out_dir: Path, tables: list[str] | None = None) -> dict:
         target = out_dir / f"{name}.parquet"
         # Written beside the target and renamed, so a reader never opens half a file.
         partial = out_dir / f".{name}.parquet.partial"
+        stored = column_types(con, [name])[name]
+        columns = [(column, _PARQUET_TYPES.get(data_type, data_type)) for column, data_type in stored]
+        select = ", ".join(
+            quote_identifier(column) if data_type == exported else f"{quote_identifier(column)}::{exported} as {quote_identifier(column)}"
+            for (column, data_type), (_, exported) in zip(stored, columns)
+        )
         con.execute(
-            f"copy (select * from {quote_identifier(name)}) to {quote_literal(str(partial))} "
+            f"copy (select {select} from {quote_identifier(name)}) to {quote_literal(str(partial))} "
             "(format parquet, compression zstd)"
         )
         os.replace(partial, target)
-        columns = con.execute(
-            "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index", [name]
-        ).fetchall()
         manifest["tables"][name] = {
             "file": target.name,
             "rows": scalar(con, f"select count(*) from {quote_identifier(name)}"),

@@ -1,7 +1,7 @@
 """Given literal warehouse rows, each SQL model returns exactly these rows (every column, in order)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 STATUS_COUNTS = (
     "n_recruiting", "n_not_yet_recruiting", "n_active_not_recruiting", "n_enrolling_by_invitation",
@@ -328,4 +328,34 @@ def test_site_geography(model_rows):
          "n_recruiting_sites": 1, "latitude": 42.5, "longitude": -71.5},
         {"country": "France", "state": None, "city": "Paris", "n_studies": 1, "n_sites": 1,
          "n_recruiting_sites": 1, "latitude": 48.75, "longitude": 2.25},
+    ]
+
+
+def test_study_changes_follow_the_versions_in_the_order_they_became_current_step_backs_included(model_rows):
+    def version(nct_id, record_hash, updated, seen, status, enrollment):
+        return {"nct_id": nct_id, "record_hash": record_hash, "last_update_post_date": date.fromisoformat(updated),
+                "last_update_post_date_raw": updated, "first_seen_at": seen, "last_seen_at": seen,
+                "overall_status": status, "enrollment": enrollment, "n_sites": 1}
+
+    monday, tuesday, wednesday = (datetime(2025, 5, day, 6, 0) for day in (5, 6, 7))
+    rows = model_rows("study_changes", {
+        "study_versions": [
+            version("NCT00000001", "a1", "2025-01-10", monday, "RECRUITING", 100),
+            version("NCT00000001", "a2", "2025-04-02", tuesday, "COMPLETED", 100),
+            # Loaded first as the newer copy; its older copy only became current when it was withdrawn.
+            version("NCT00000002", "b2", "2025-03-01", monday, "TERMINATED", 40),
+            version("NCT00000002", "b1", "2025-02-01", tuesday, "RECRUITING", 50),
+        ],
+        # NCT00000001's newer version was withdrawn on Wednesday: back to a1.
+        "study_version_returns": [{"nct_id": "NCT00000001", "record_hash": "a1", "returned_at": wednesday}],
+    })
+    assert [
+        (r["nct_id"], r["field"], r["old_value"], r["new_value"], r["changed_between"], r["is_step_back"], r["detected_at"],
+         r["previous_record_hash"], r["record_hash"])
+        for r in rows
+    ] == [
+        ("NCT00000001", "overall_status", "RECRUITING", "COMPLETED", "2025-01-10 -> 2025-04-02", False, tuesday, "a1", "a2"),
+        ("NCT00000001", "overall_status", "COMPLETED", "RECRUITING", "2025-04-02 -> 2025-01-10", True, wednesday, "a2", "a1"),
+        ("NCT00000002", "enrollment", "40", "50", "2025-03-01 -> 2025-02-01", True, tuesday, "b2", "b1"),
+        ("NCT00000002", "overall_status", "TERMINATED", "RECRUITING", "2025-03-01 -> 2025-02-01", True, tuesday, "b2", "b1"),
     ]

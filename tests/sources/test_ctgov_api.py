@@ -13,45 +13,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import pytest
 
-from pipeline.documents import StudyRecord, read_document
-from pipeline.sources.ctgov_api import (
-    FetchError,
-    MissingSinceError,
-    RateLimiter,
-    fetch_updated_studies,
-    read_watermark,
-    retry_after_seconds,
-    watermark_path,
-)
+from pipeline.documents import read_document
+from pipeline.sources.ctgov_api import FetchError, MissingSinceError, fetch_updated_studies, read_watermark, watermark_path
+from pipeline.sources.http import RateLimiter, retry_after_seconds
+from stand_in import FakeTime, nct_id, real_studies
+from stand_in import serving as serve_with
 
-SAMPLE_API_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "ctgov_v2"
 PAGE_SIZE = 5
 REQUESTS_PER_SECOND = 4.0  # an interval of 0.25 s, exact in binary, so sleeps compare exactly
 INTERVAL = 0.25
 FIRST_RUN_AT = datetime(2025, 4, 20, 8, 0, tzinfo=timezone.utc)
-
-
-@cache
-def real_studies() -> tuple[dict, ...]:
-    """Every study in the sample API documents, once each, in NCT id order."""
-    by_id = {}
-    for path in sorted(SAMPLE_API_DIR.glob("*.json")):
-        for item in read_document(path).items:
-            assert isinstance(item, StudyRecord), item
-            by_id.setdefault(item.nct_id, item.study)
-    return tuple(by_id[nct_id] for nct_id in sorted(by_id))
-
-
-def nct_id(study: dict) -> str:
-    return study["protocolSection"]["identificationModule"]["nctId"]
 
 
 def last_update_post_date(study: dict) -> str:
@@ -152,51 +130,22 @@ class FakeRegistry:
 def serving(registry: FakeRegistry) -> Iterator[str]:
     """Serve ``registry`` on 127.0.0.1 and yield its base URL."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, so cut-short bodies must be caught by length
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        status, headers, body, cut_short = registry.respond(request.path, request.headers.get("User-Agent", ""))
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.end_headers()
+        if cut_short:
+            request.wfile.write(body[: len(body) // 2])
+            request.close_connection = True
+        else:
+            request.wfile.write(body)
 
-        def do_GET(self) -> None:
-            status, headers, body, cut_short = registry.respond(self.path, self.headers.get("User-Agent", ""))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if cut_short:
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-            else:
-                self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # A short poll keeps shutdown() from waiting out the default half second.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-class FakeTime:
-    """A monotonic clock that moves only when slept on, recording each sleep."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+    with serve_with(handle) as base_url:
+        yield base_url
 
 
 def fetch(raw_dir: Path, base_url: str, run_at: datetime, time: FakeTime | None = None, **options):

@@ -11,6 +11,9 @@ How a study table is read from a canonical (API v2) study, in the manner of AACT
 - A column with `derive` is computed from another column of the same row (a DATE from its raw text).
 - `position` columns count rows of the table within a study across all its sources, 1-based, in
   document order, so child rows have a stable key that survives reloads (no autoincrement).
+- `Table.distinct` names columns whose values a study's rows do not repeat: a row repeating an
+  earlier row's values, or lacking one, is dropped (the first stays), and positions count the
+  rows kept (one row per country of a study, from sites that share countries).
 """
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ MISC = f"{DERIVED}.miscInfoModule"
 class Derivation:
     """A column computed from another column of the same row."""
 
-    kind: str  # "date", "date_precision", "age_years", "phase_label"
+    kind: str  # "date", "date_precision", "age_years", "phase_label", "country_code"
     from_column: str
 
 
@@ -67,6 +70,7 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     sources: tuple[Source, ...] = ()  # empty for tables filled by the loader itself
+    distinct: tuple[str, ...] = ()  # columns whose values a study's rows do not repeat
 
     @property
     def comment(self) -> str:

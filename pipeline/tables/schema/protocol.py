@@ -100,6 +100,15 @@ STUDIES = Table(
     ),
 )
 
+def country_code_column() -> Column:
+    return Column(
+        "country_code", "VARCHAR",
+        "ISO 3166-1 alpha-2 code of the country, from its name (pycountry, and the registry's older names); "
+        "null for a name that is no ISO country (Kosovo).",
+        derive=Derivation("country_code", "country"),
+    )
+
+
 ARMS = Table(
     name="arms",
     grain="one row per arm or group of a study",
@@ -183,10 +192,32 @@ SITES = Table(
         Column("city", "VARCHAR", "City.", "city"),
         Column("state", "VARCHAR", "State or province.", "state"),
         Column("zip", "VARCHAR", "Postal code, verbatim.", "zip"),
-        Column("country", "VARCHAR", "Country name.", "country"),
-        Column("country_code", "VARCHAR", "ISO country code, where the record gives one.", "countryCode"),
+        Column("country", "VARCHAR", "Country name, verbatim.", "country"),
+        country_code_column(),
         Column("latitude", "DOUBLE", "Latitude of the site's city (geoPoint.lat).", "geoPoint.lat"),
         Column("longitude", "DOUBLE", "Longitude of the site's city (geoPoint.lon).", "geoPoint.lon"),
+    ),
+)
+
+COUNTRIES = Table(
+    name="countries",
+    grain="one row per country of a study: each country of its sites, then each country it no longer has sites in",
+    description=(
+        "Countries of each study, as AACT lists them: the countries of its sites in the order they first appear, then "
+        "the countries ClinicalTrials.gov lists as removed (they once had sites and no longer do)."
+    ),
+    key=("nct_id", "country_position"),
+    sources=(
+        Source(f"{CONTACTS_LOCATIONS}.locations[]", constants={"is_removed": False}),
+        Source(f"{MISC}.removedCountries[]", constants={"is_removed": True}, overrides={"country": "."}),
+    ),
+    distinct=("country",),
+    columns=(
+        nct_id_column(),
+        position_column("country_position", "country (those of current sites first)"),
+        Column("country", "VARCHAR", "Country name, verbatim.", "country"),
+        country_code_column(),
+        Column("is_removed", "BOOLEAN", "Whether the study no longer has sites in this country (derivedSection.miscInfoModule.removedCountries)."),
     ),
 )
 

@@ -120,3 +120,18 @@ STUDY_VERSIONS = Table(
         Column("has_results", "BOOLEAN", "Whether results were posted."),
     ),
 )
+
+STUDY_VERSION_RETURNS = Table(
+    name="study_version_returns",
+    grain="one row per time a study's current version went back to a version loaded before",
+    description=(
+        "Study history, beside study_versions: when the newest version of a study left the raw folder and a version "
+        "the warehouse had loaded before became current again, so that study_changes can show the step back."
+    ),
+    key=("nct_id", "returned_at"),
+    columns=(
+        nct_id_column(),
+        Column("record_hash", "VARCHAR", "record_hash of the version that became current again (as in study_versions)."),
+        Column("returned_at", "TIMESTAMP", "When the build that made it current again ran (UTC)."),
+    ),
+)
