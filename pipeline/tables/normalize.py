@@ -15,10 +15,12 @@ plan cannot be compiled (a source naming a list position it lacks) is still read
 from __future__ import annotations
 
 import gc
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
-from operator import add, is_not, itemgetter
+from operator import add, is_not, itemgetter, sub
 from typing import Any, Callable, Iterable, Iterator
 
 import orjson
@@ -26,7 +28,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.tables import schema
-from pipeline.tables.schema import Column, Table
+from pipeline.tables.schema import Column, Lookup, Table
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR": pl.String(),
@@ -79,7 +81,8 @@ def table_schema(table: Table | schema.View) -> dict[str, pl.DataType]:
 # below does not cover): the keys of each step are descended from the study, stopping at a
 # missing key or a non-object; a `[]` fans out over a list, 1-based positions counting every
 # element, skipping null ones; a row is yielded for a final node that is a non-empty object or
-# a scalar. A column path is read from the row's element, null wherever the way is not an object.
+# a scalar. A column path is read from the row's element, null wherever the way is not an object;
+# an ancestor path (`@N.path`) from the element at the N-th `[]`, a root path (`$.path`) from the study.
 
 Step = tuple[tuple[str, ...], bool]  # keys to descend, then whether to fan out over a list
 
@@ -89,7 +92,10 @@ def _compile_path(path: str) -> tuple[Step, ...]:
     return tuple((tuple(k for k in part.split(".") if k), i < len(parts) - 1) for i, part in enumerate(parts))
 
 
-def _elements(node: Any, steps: tuple[Step, ...], positions: tuple[int, ...] = ()) -> Iterator[tuple[Any, tuple[int, ...]]]:
+def _elements(
+    node: Any, steps: tuple[Step, ...], positions: tuple[int, ...] = (), ancestors: tuple = ()
+) -> Iterator[tuple[Any, tuple[int, ...], tuple]]:
+    """(element, its positions at each `[]`, the elements at each `[]`) for every row of a source."""
     keys, fan_out = steps[0]
     for key in keys:
         if not isinstance(node, dict):
@@ -103,15 +109,16 @@ def _elements(node: Any, steps: tuple[Step, ...], positions: tuple[int, ...] = (
         rest = steps[1:]
         for i, element in enumerate(node, 1):
             if element is not None:
-                yield from _elements(element, rest, positions + (i,))
+                yield from _elements(element, rest, positions + (i,), ancestors + (element,))
     elif isinstance(node, dict) and node or not isinstance(node, (dict, list)):
-        yield node, positions
+        yield node, positions, ancestors
 
 
 @dataclass(frozen=True)
 class _CompiledSource:
     steps: tuple[Step, ...]
-    # per column: ("path", keys) | ("self",) | ("position_at", i) | ("constant", value) | ("running",) | ("nct_id",)
+    # per column: ("path", keys) | ("ancestor", i, keys) | ("root", keys) | ("self",) | ("position_at", i)
+    # | ("constant", value) | ("running",) | ("nct_id",)
     getters: tuple[tuple, ...]
 
 
@@ -127,6 +134,11 @@ def _getter(column: Column, source: schema.Source) -> tuple:
         return ("self",)
     if path.startswith("#"):
         return ("position_at", int(path[1:]))
+    if path.startswith("@"):
+        level, _, rest = path[1:].partition(".")
+        return ("ancestor", int(level), tuple(rest.split(".")))
+    if path.startswith("$."):
+        return ("root", tuple(path[2:].split(".")))
     return ("path", tuple(path.split(".")))
 
 
@@ -142,12 +154,16 @@ def _extract(compiled: _CompiledTable, study: dict, nct_id: str, out: list[list]
     """Reference extraction, one study and column at a time; used for tables without a plan."""
     running = 0
     for source in compiled.sources:
-        for element, positions in _elements(study, source.steps):
+        for element, positions, ancestors in _elements(study, source.steps):
             running += 1
             for column_values, getter in zip(out, source.getters):
                 kind = getter[0]
                 if kind == "path":
                     value = _dig(element, getter[1])
+                elif kind == "ancestor":
+                    value = _dig(ancestors[getter[1]], getter[2])
+                elif kind == "root":
+                    value = _dig(study, getter[1])
                 elif kind == "nct_id":
                     value = nct_id
                 elif kind == "self":
@@ -214,11 +230,11 @@ def _path_fill(paths: list[tuple[int, tuple[str, ...]]]) -> PathFill:
     return fill
 
 
-def _compress(keep: list, nodes: list, ordinals: list, positions: list) -> tuple[list, list, list]:
+def _compress(keep: list, nodes: list, ordinals: list, carried: list) -> tuple[list, list, list]:
     return (
         list(compress(nodes, keep)),
         list(compress(ordinals, keep)),
-        [None if p is None else list(compress(p, keep)) for p in positions],
+        [None if c is None else list(compress(c, keep)) for c in carried],
     )
 
 
@@ -229,19 +245,29 @@ class _SourcePlan:
     direct: tuple[tuple[int, str, Any], ...]
     paths: PathFill | None
     positions: frozenset[int]  # the list positions (by `[]`, 0-based) some column reads
+    ancestors: tuple[tuple[int, PathFill], ...]  # (`[]` level, its paths) for the ancestor columns
+    roots: tuple[tuple[int, tuple[str, ...]], ...]  # (column index, keys) for the columns read from the study
 
 
 def _source_plan(source: _CompiledSource, study_columns: frozenset[int]) -> _SourcePlan | None:
-    """None when the source names a list position it does not have (the reference extraction
-    then fails as it always did). Columns in `study_columns` get the row's study (its index in
-    the batch) in place of its NCT id, which the frame then looks up."""
+    """None when the source names a list position or ancestor it does not have (the reference
+    extraction then fails as it always did). Columns in `study_columns` get the row's study (its
+    index in the batch) in place of its NCT id, which the frame then looks up."""
     depth = len(source.steps) - 1
     direct = []
     paths = []
+    ancestors: dict[int, list] = {}
+    roots = []
     for i, getter in enumerate(source.getters):
         kind = getter[0]
         if kind == "path":
             paths.append((i, getter[1]))
+        elif kind == "ancestor":
+            if getter[1] >= depth:
+                return None
+            ancestors.setdefault(getter[1], []).append((i, getter[2]))
+        elif kind == "root":
+            roots.append((i, getter[1]))
         elif kind == "position_at":
             if getter[1] >= depth:
                 return None
@@ -255,17 +281,24 @@ def _source_plan(source: _CompiledSource, study_columns: frozenset[int]) -> _Sou
         tuple(direct),
         _path_fill(paths) if paths else None,
         frozenset(argument for _, kind, argument in direct if kind == "position_at"),
+        tuple((at, _path_fill(at_paths)) for at, at_paths in sorted(ancestors.items())),
+        tuple(roots),
     )
 
 
-def _source_rows(plan: _SourcePlan, level: Callable[[tuple[str, ...]], list], base: int) -> tuple[list, list, list, bool]:
+def _source_rows(plan: _SourcePlan, level: Callable[[tuple[str, ...]], list], base: int) -> tuple[list, list, list, list, bool]:
     """The elements a source yields in a chunk, with each one's study (index in the batch, the
-    chunk starting at `base`) and the list positions the plan reads, in document order; and
-    whether every element is an object."""
+    chunk starting at `base`), the list positions the plan reads and the ancestors (elements at
+    a `[]`) it reads, in document order; and whether every element is an object.
+
+    Positions and ancestors are carried down each fan-out as the study is, by repeating each
+    entry for its element's children, so a row's are looked up in C, never climbed to."""
     steps = plan.steps
     nodes = level(steps[0][0])
     ordinals = list(range(base, base + len(nodes)))
-    positions: list[list | None] = []
+    # Per `[]` so far: its positions (if read), then its elements (if read); None where not read.
+    carried: list[list | None] = []
+    wanted_ancestors = {at for at, _ in plan.ancestors}
     types = None  # of the nodes, once known
     for index, (keys, fan_out) in enumerate(steps):
         if index and keys:
@@ -279,31 +312,33 @@ def _source_rows(plan: _SourcePlan, level: Callable[[tuple[str, ...]], list], ba
                     list(map(is_not, nodes, repeat(None))) if types == _LIST_OR_NONE
                     else [isinstance(v, list) for v in nodes]
                 )
-                nodes, ordinals, positions = _compress(keep, nodes, ordinals, positions)
+                nodes, ordinals, carried = _compress(keep, nodes, ordinals, carried)
             lengths = list(map(len, nodes))
             ordinals = list(chain.from_iterable(map(repeat, ordinals, lengths)))
-            positions = [None if p is None else list(chain.from_iterable(map(repeat, p, lengths))) for p in positions]
-            positions.append(
+            carried = [None if c is None else list(chain.from_iterable(map(repeat, c, lengths))) for c in carried]
+            at = len(carried) // 2
+            carried.append(
                 list(chain.from_iterable(map(range, repeat(1), map(add, lengths, repeat(1)))))
-                if len(positions) in plan.positions else None
+                if at in plan.positions else None
             )
             nodes = list(chain.from_iterable(nodes))
+            carried.append(nodes if at in wanted_ancestors else None)
             types = set(map(type, nodes))
             if NoneType in types:
                 # A null element is no row, though it counts in the positions.
-                nodes, ordinals, positions = _compress(list(map(is_not, nodes, repeat(None))), nodes, ordinals, positions)
+                nodes, ordinals, carried = _compress(list(map(is_not, nodes, repeat(None))), nodes, ordinals, carried)
                 types.discard(NoneType)
     # A row for each non-empty object or scalar; None (a key missing on the way) is none.
     if types is None:
         types = set(map(type, nodes))
     if types == _DICT:
         if not all(nodes):
-            nodes, ordinals, positions = _compress(nodes, nodes, ordinals, positions)
-        return nodes, ordinals, positions, True
+            nodes, ordinals, carried = _compress(nodes, nodes, ordinals, carried)
+        return nodes, ordinals, carried[0::2], carried[1::2], True
     if not types <= _SCALARS:
         keep = [v is not None and (bool(v) if isinstance(v, dict) else not isinstance(v, list)) for v in nodes]
-        nodes, ordinals, positions = _compress(keep, nodes, ordinals, positions)
-    return nodes, ordinals, positions, False
+        nodes, ordinals, carried = _compress(keep, nodes, ordinals, carried)
+    return nodes, ordinals, carried[0::2], carried[1::2], False
 
 
 def _fill_source(
@@ -312,7 +347,7 @@ def _fill_source(
     """Extends `columns` (one list per extracted column; constants and the running position are
     left for later) with a source's rows in a chunk starting at study `base` of the batch, and
     `ordinals_out` (unless None) with each row's study. Gives the number of rows."""
-    nodes, ordinals, positions, all_objects = _source_rows(plan, level, base)
+    nodes, ordinals, positions, ancestors, all_objects = _source_rows(plan, level, base)
     n = len(nodes)
     if not n:
         return 0
@@ -329,6 +364,12 @@ def _fill_source(
             columns[i] += nodes
     if plan.paths is not None:
         plan.paths(nodes if all_objects else _objects(nodes), columns)
+    for at, fill in plan.ancestors:
+        fill(_objects(ancestors[at]), columns)
+    if plan.roots:
+        in_chunk = list(map(sub, ordinals, repeat(base)))
+        for i, keys in plan.roots:
+            columns[i] += map(level(keys).__getitem__, in_chunk)
     return n
 
 
@@ -510,7 +551,7 @@ def _mapped_trie() -> dict:
                 path = raw.overrides.get(column.name, column.source)
                 if not path or path.startswith("#") or column.name in raw.constants or column.position:
                     continue
-                full = raw.path if path == "." else ".".join(p for p in (raw.path, path) if p)
+                full = raw.record_path(path)
                 mark(full + "[]" if column.type.endswith("[]") else full)
     # Link data: resolved into arm_interventions and kept verbatim as list columns above.
     for section in schema.WHOLE_SECTIONS:
@@ -738,11 +779,108 @@ def _phase_label(phases: pl.Expr) -> pl.Expr:
     return pl.when(phases.list.len() > 0).then(labels.list.join("/"))
 
 
+def _timestamp(raw: pl.Expr) -> pl.Expr:
+    text = raw.str.strip_chars()
+    return pl.coalesce(
+        text.str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="us"),
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"),
+    )
+
+
+# ---- numbers the registry writes as text
+#
+# Most are plain ("12.5", "-3", "1e-05") and polars' float cast reads them, column-wise. The rest
+# ("NA", "<0.001", "≤ 0.05", "0.05*", "1,234", "1.2x10^-5") are few and recur from study to
+# study, so each distinct one is read once, by a regular expression: a leading "p =", an
+# inequality (<, <=, >, >=, ≤, ≥, =<, =>), a number with thousands separators or a decimal comma,
+# a power of ten, trailing asterisks (footnote marks). Anything else (NA, NE, "not estimable", a
+# range) is no number. One numeric derivation is a handful of Series operations, not a tree of
+# expressions: polars plans every expression node anew for each batch's frame.
+
+NUMBER_PATTERN = re.compile(
+    r"^(?:[pP][ \t]*)?(?P<sign>[<>][ \t]*=|=[ \t]*[<>]|[<>≤≥⩽⩾])?[ \t]*=?[ \t]*"
+    r"(?P<mantissa>[-+]?(?:[0-9]+(?:,[0-9]+)*)?(?:\.[0-9]*)?)"
+    r"(?:[ \t]*(?:[eE]|[xX×*][ \t]*10[ \t]*\^?)[ \t]*(?P<exponent>[-+]?[0-9]+))?[ \t]*\**$"
+)
+THOUSANDS_PATTERN = re.compile(r"^[-+]?[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]*)?$")
+INEQUALITIES = {"<": "<", "<=": "<=", "=<": "<=", "≤": "<=", "⩽": "<=", ">": ">", ">=": ">=", "=>": ">=", "≥": ">=", "⩾": ">="}
+_ODD_NUMBERS: dict[str, tuple[float | None, str | None]] = {}
+
+
+def read_number(text: str) -> tuple[float | None, str | None]:
+    """(the number or the bound of an inequality, the inequality) written in `text`; (None, None)
+    when it holds no number."""
+    found = _ODD_NUMBERS.get(text)
+    if found is None:
+        found = (None, None)
+        match = NUMBER_PATTERN.match(text.replace("−", "-").strip())
+        if match is not None:
+            mantissa = match["mantissa"]
+            mantissa = mantissa.replace(",", "") if THOUSANDS_PATTERN.match(mantissa) else mantissa.replace(",", ".", 1)
+            try:
+                # Read with its exponent, as written: 1.5e-8, not 1.5 * 10.0 ** -8 (1.5000000000000002e-08).
+                number = float(f"{mantissa}e{match['exponent'] or 0}")
+            except ValueError:
+                number = None
+            if number is not None and math.isfinite(number):
+                sign = match["sign"]
+                found = (number, INEQUALITIES[sign.replace(" ", "").replace("\t", "")] if sign else None)
+        if len(_ODD_NUMBERS) >= 100_000:
+            _ODD_NUMBERS.clear()
+        _ODD_NUMBERS[text] = found
+    return found
+
+
+def _numbers(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(number or bound, inequality sign) for each text of a column."""
+    text = raw.str.strip_chars()
+    number = text.cast(pl.Float64, strict=False)
+    odd = text.filter(number.is_null() | ~number.is_finite()).drop_nulls().unique()
+    if not odd.len():
+        return number, pl.Series(raw.name, [None] * raw.len(), dtype=pl.String)
+    read = {t: read_number(t) for t in odd}
+    number = number.zip_with(number.is_finite().fill_null(False), text.replace_strict(
+        {t: n for t, (n, _) in read.items()}, default=None, return_dtype=pl.Float64))
+    sign = text.replace_strict({t: s for t, (_, s) in read.items()}, default=None, return_dtype=pl.String)
+    return number, sign
+
+
+def _on_numbers(pick: Callable[[pl.Series, pl.Series], pl.Series], dtype: pl.DataType) -> Callable[[pl.Expr], pl.Expr]:
+    return lambda raw: raw.map_batches(lambda series: pick(*_numbers(series)), return_dtype=dtype)
+
+
+def _exact(number: pl.Series, sign: pl.Series) -> pl.Series:
+    return number.zip_with(sign.is_null(), pl.Series([None], dtype=pl.Float64))
+
+
+def _whole(number: pl.Series, sign: pl.Series) -> pl.Series:
+    exact = _exact(number, sign)
+    fits = (exact == exact.floor()) & exact.is_between(-(2**31), 2**31 - 1)
+    return exact.zip_with(fits.fill_null(False), pl.Series([None], dtype=pl.Float64)).cast(pl.Int64)
+
+
+_number = _on_numbers(_exact, pl.Float64())  # a plain number: null for an inequality, NA or other text
+_bounded_number = _on_numbers(lambda number, sign: number, pl.Float64())  # '<0.001' gives 0.001
+_inequality = _on_numbers(lambda number, sign: sign.zip_with(number.is_not_null(), pl.Series([None], dtype=pl.String)), pl.String())
+_integer = _on_numbers(_whole, pl.Int64())  # a whole number that fits an INTEGER
+
+
+def _denominator_units(selected: pl.Expr) -> pl.Expr:
+    # A measure counts participants unless it names the units it selected (as AACT reads it).
+    return pl.coalesce(selected, pl.lit("Participants"))
+
+
 DERIVATIONS = {
     "date": _date_from_raw,
     "date_precision": _precision_from_raw,
     "age_years": _age_years,
     "phase_label": _phase_label,
+    "timestamp": _timestamp,
+    "number": _number,
+    "bounded_number": _bounded_number,
+    "inequality": _inequality,
+    "integer": _integer,
+    "denominator_units": _denominator_units,
 }
 
 _STRING_LIST = pl.List(pl.String())
@@ -784,6 +922,10 @@ def _derivations(table: Table) -> tuple[list[pl.Expr], list[pl.Expr]]:
         if c.derive is None:
             continue
         dtype = POLARS_TYPES[c.type]
+        if isinstance(c.derive, Lookup):
+            # Filled once the batch's other tables are ready (`_look_up`).
+            first.append(pl.lit(None, dtype=dtype).alias(c.name))
+            continue
         raw = pl.col(c.derive.from_column)
         if c.derive.kind == "date_precision" and c.derive.from_column in dates:
             second.append(_precision_from_date(raw, pl.col(dates[c.derive.from_column])).cast(dtype).alias(c.name))
@@ -872,6 +1014,44 @@ def _frame(
     return frame.select([c.name for c in table.columns])
 
 
+# ---------------------------------------------------------------- lookups (polars joins, per batch)
+
+_LOOKUPS = {
+    t.name: lookups for t in schema.STUDY_TABLES
+    if (lookups := tuple((c, c.derive) for c in t.columns if isinstance(c.derive, Lookup)))
+}
+
+
+def _folded(text: pl.Expr) -> pl.Expr:
+    return text.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
+
+
+def _look_up(frame: pl.DataFrame, column: Column, lookup: Lookup | None, frames: dict[str, pl.DataFrame]) -> pl.Series:
+    """A Lookup column of `frame`: each row's value from the first of the lookup's tables (in the
+    batch's `frames`) that has a matching row; the first matching row wins."""
+    found = pl.Series(column.name, [None] * frame.height, dtype=POLARS_TYPES[column.type])
+    while lookup is not None and found.null_count():
+        other = frames[lookup.table]
+        if other.height:
+            recode = {ours: dict(codes) for ours, codes in lookup.recode}
+            keys, mine, theirs = [], [], []
+            for k, (ours, its) in enumerate(lookup.on):
+                key = f"__key{k}"
+                left, right = pl.col(ours), pl.col(its)
+                if ours in recode:
+                    left = left.replace_strict(recode[ours], default=None, return_dtype=other.schema[its])
+                if ours in lookup.fold:
+                    left, right = _folded(left), _folded(right)
+                keys.append(key)
+                mine.append(left.alias(key))
+                theirs.append(right.alias(key))
+            matches = other.select(*theirs, pl.col(lookup.value).alias("__value")).unique(keys, keep="first", maintain_order=True)
+            value = frame.select(mine).join(matches, on=keys, how="left", maintain_order="left")["__value"]
+            found = found.fill_null(value.cast(found.dtype))
+        lookup = lookup.otherwise
+    return found
+
+
 # ---------------------------------------------------------------- entry point
 
 # Studies read together, column-wise: large enough that Python's work per source is spread thin,
@@ -937,6 +1117,11 @@ def _normalize(studies: Iterable[dict]) -> dict[str, pl.DataFrame]:
             frames[c.table.name] = _frame(c.table, *next(finished).finish(), nct_ids=study_ids)
         else:
             frames[c.table.name] = _frame(c.table, {col.name: v for col, v in zip(c.extracted, next(by_study_columns))})
+    # Lookups read other tables of the batch, so they come once every frame is made.
+    for name, lookups in _LOOKUPS.items():
+        frame = frames[name]
+        if frame.height:
+            frames[name] = frame.with_columns([_look_up(frame, column, lookup, frames) for column, lookup in lookups])
     link_names = [c.name for c in schema.ARM_INTERVENTIONS.columns]
     link_columns = [list(v) for v in zip(*link_rows)] if link_rows else [[] for _ in link_names]
     frames[schema.ARM_INTERVENTIONS.name] = _frame(schema.ARM_INTERVENTIONS, dict(zip(link_names, link_columns)))
