@@ -124,7 +124,7 @@ def test_baseline_measurements_carry_their_measure_class_and_category(frames) ->
 
 
 def test_baseline_measures_and_counts(frames) -> None:
-    assert rows(frames, "baseline_measures", "NCT03064438", "baseline_measure_position", "title", "param_type", "dispersion_type",
+    assert rows(frames, "baseline_measures", "NCT03064438", "baseline_measure_position", "measure_title", "param_type", "dispersion_type",
                 "unit_of_measure")[:2] == [
         (1, "Age, Continuous", "MEAN", "STANDARD_DEVIATION", "years"),
         (2, "Sex: Female, Male", "COUNT_OF_PARTICIPANTS", None, "Participants"),

@@ -56,18 +56,13 @@ STUDIES = [
 ROWS = {
     "studies": STUDIES,
     "interventions": [
-        {"nct_id": "NCT10", "intervention_position": 1, "intervention_type": "DRUG"},
-        {"nct_id": "NCT11", "intervention_position": 1, "intervention_type": "DRUG"},
-        {"nct_id": "NCT12", "intervention_position": 1, "intervention_type": "BEHAVIORAL"},
-        {"nct_id": "NCT13", "intervention_position": 1, "intervention_type": "DEVICE"},
-        {"nct_id": "NCT14", "intervention_position": 1, "intervention_type": "DRUG"},
+        {"nct_id": nct_id, "intervention_position": 1, "intervention_type": kind}
+        for nct_id, kind in (("NCT10", "DRUG"), ("NCT11", "DRUG"), ("NCT12", "BEHAVIORAL"), ("NCT13", "DEVICE"), ("NCT14", "DRUG"))
     ],
     "sites": [
-        {"nct_id": "NCT10", "site_position": 1, "country": "United States"},
-        {"nct_id": "NCT11", "site_position": 1, "country": "Canada"},
-        {"nct_id": "NCT12", "site_position": 1, "country": "United States"},
-        {"nct_id": "NCT13", "site_position": 1, "country": "Puerto Rico"},
-        {"nct_id": "NCT14", "site_position": 1, "country": "United States"},
+        {"nct_id": nct_id, "site_position": 1, "country": country}
+        for nct_id, country in (("NCT10", "United States"), ("NCT11", "Canada"), ("NCT12", "United States"),
+                                ("NCT13", "Puerto Rico"), ("NCT14", "United States"))
     ],
     "pending_results": [
         {"nct_id": "NCT10", "event_position": 1, "event_type": "RELEASE", "event_date": date(2018, 5, 1)},

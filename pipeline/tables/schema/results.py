@@ -28,6 +28,11 @@ def _position(name: str, what: str, level: int) -> Column:
     return Column(name, "INTEGER", f"1-based position of the {what}, in document order.", f"#{level}")
 
 
+def _positions(*levels: tuple[str, str]) -> tuple[Column, ...]:
+    """The positions at each `[]` of a source, outermost first: (column name, what it counts)."""
+    return tuple(_position(name, what, level) for level, (name, what) in enumerate(levels))
+
+
 def _group_code(what: str) -> Column:
     return Column("group_code", "VARCHAR", f"Code of the {what}'s group within its part of the results (e.g. FG000, BG001, OG000, EG002); result_groups.group_code.", "groupId")
 
@@ -146,8 +151,11 @@ DROP_WITHDRAWALS = Table(
 
 # ---------------------------------------------------------------- baseline and outcome measurements
 
-def _counts_table(name: str, grain: str, description: str, path: str, positions: tuple[Column, ...]) -> Table:
-    """A table of denominators: per unit (Participants, or the units analyzed) and group, the number analyzed."""
+def _counts_table(name: str, grain: str, description: str, path: str, outer: tuple[tuple[str, str], ...], within: str) -> Table:
+    """A table of denominators: per unit (Participants, or the units analyzed) and group, the
+    number analyzed. `outer` names the positions of the lists above the denominators, `within`
+    what the denominators belong to."""
+    positions = _positions(*outer, ("denom_position", f"denominator unit within the {within}"), ("count_position", "group's count within its unit"))
     # A class's title is carried here too: a class with denominators but no measurements has no other row.
     class_title = (Column("class_title", "VARCHAR", "Title of the class (row), verbatim.", "@1.title"),) if "classes[]" in path else ()
     return Table(
@@ -157,69 +165,41 @@ def _counts_table(name: str, grain: str, description: str, path: str, positions:
             *positions,
             *class_title,
             # The unit is the denominator's, the `[]` before the counts'.
-            Column("units", "VARCHAR", "What is counted: Participants, or the units analyzed (e.g. Eyes), verbatim.", f"@{len(positions) - 2}.units"),
+            Column("units", "VARCHAR", "What is counted: Participants, or the units analyzed (e.g. Eyes), verbatim.", f"@{len(outer)}.units"),
             _group_code("count"),
             *number_columns("n_analyzed", "value", "Number analyzed in the group", kind="integer"),
         ),
     )
 
 
+_BASELINE_MEASURE = ("baseline_measure_position", "baseline measure")
+_OUTCOME_MEASURE = ("outcome_measure_position", "outcome measure (outcome_measures.outcome_measure_position)")
+_CLASS = ("class_position", "class (row) within its measure")
+
 BASELINE_COUNTS = _counts_table(
-    "baseline_counts",
-    "one row per baseline denominator unit × group",
+    "baseline_counts", "one row per baseline denominator unit × group",
     "Overall number of baseline participants (and units analyzed) per group.",
-    f"{BASELINE}.denoms[].counts[]",
-    (_position("denom_position", "denominator unit within the baseline", 0), _position("count_position", "group's count within its unit", 1)),
+    f"{BASELINE}.denoms[].counts[]", (), "baseline",
 )
-
 BASELINE_MEASURE_COUNTS = _counts_table(
-    "baseline_measure_counts",
-    "one row per baseline measure × denominator unit × group",
+    "baseline_measure_counts", "one row per baseline measure × denominator unit × group",
     "Number analyzed for a baseline measure, per group, when it differs from the overall baseline counts.",
-    f"{BASELINE}.measures[].denoms[].counts[]",
-    (
-        _position("baseline_measure_position", "baseline measure", 0),
-        _position("denom_position", "denominator unit within the measure", 1),
-        _position("count_position", "group's count within its unit", 2),
-    ),
+    f"{BASELINE}.measures[].denoms[].counts[]", (_BASELINE_MEASURE,), "measure",
 )
-
 BASELINE_CLASS_COUNTS = _counts_table(
-    "baseline_class_counts",
-    "one row per baseline measure × class × denominator unit × group",
+    "baseline_class_counts", "one row per baseline measure × class × denominator unit × group",
     "Number analyzed for one class (row) of a baseline measure, per group.",
-    f"{BASELINE}.measures[].classes[].denoms[].counts[]",
-    (
-        _position("baseline_measure_position", "baseline measure", 0),
-        _position("class_position", "class within its measure", 1),
-        _position("denom_position", "denominator unit within the class", 2),
-        _position("count_position", "group's count within its unit", 3),
-    ),
+    f"{BASELINE}.measures[].classes[].denoms[].counts[]", (_BASELINE_MEASURE, _CLASS), "class",
 )
-
 OUTCOME_COUNTS = _counts_table(
-    "outcome_counts",
-    "one row per outcome measure × denominator unit × group",
+    "outcome_counts", "one row per outcome measure × denominator unit × group",
     "Number of participants (and units) analyzed for each outcome measure, per group.",
-    f"{OUTCOME_MEASURES}.denoms[].counts[]",
-    (
-        _position("outcome_measure_position", "outcome measure (outcome_measures.outcome_measure_position)", 0),
-        _position("denom_position", "denominator unit within the measure", 1),
-        _position("count_position", "group's count within its unit", 2),
-    ),
+    f"{OUTCOME_MEASURES}.denoms[].counts[]", (_OUTCOME_MEASURE,), "measure",
 )
-
 OUTCOME_CLASS_COUNTS = _counts_table(
-    "outcome_class_counts",
-    "one row per outcome measure × class × denominator unit × group",
+    "outcome_class_counts", "one row per outcome measure × class × denominator unit × group",
     "Number analyzed for one class (row) of an outcome measure, per group, when it differs from the measure's.",
-    f"{OUTCOME_MEASURES}.classes[].denoms[].counts[]",
-    (
-        _position("outcome_measure_position", "outcome measure (outcome_measures.outcome_measure_position)", 0),
-        _position("class_position", "class within its measure", 1),
-        _position("denom_position", "denominator unit within the class", 2),
-        _position("count_position", "group's count within its unit", 3),
-    ),
+    f"{OUTCOME_MEASURES}.classes[].denoms[].counts[]", (_OUTCOME_MEASURE, _CLASS), "class",
 )
 
 
@@ -250,11 +230,24 @@ def _measurement_columns(measure: str, class_counts: str, measure_counts: str, o
     )
 
 
-_MEASUREMENT_POSITIONS = (
-    ("class_position", "class (row) within its measure", 1),
-    ("category_position", "category within its class", 2),
-    ("measurement_position", "group's measurement within its category", 3),
+_MEASUREMENT_LEVELS = (
+    ("category_position", "category within its class"),
+    ("measurement_position", "group's measurement within its category"),
 )
+
+def _baseline_measure_columns(at: str) -> tuple[Column, ...]:
+    """A baseline measure's own fields, read from the measure (`at` "") or carried from it (`at` "@0.")."""
+    return (
+        Column("measure_title", "VARCHAR", "Baseline measure title (e.g. 'Age, Continuous', 'Sex: Female, Male'), verbatim.", f"{at}title"),
+        Column("measure_description", "VARCHAR", "Baseline measure description, verbatim.", f"{at}description"),
+        Column("population_description", "VARCHAR", "Analysis population of the measure when it differs from the overall baseline population, verbatim.", f"{at}populationDescription"),
+        Column("unit_of_measure", "VARCHAR", "Unit of measure (e.g. 'years', 'Participants'), verbatim.", f"{at}unitOfMeasure"),
+        Column("param_type", "VARCHAR", "Measure type (API code: COUNT_OF_PARTICIPANTS, MEAN, MEDIAN, NUMBER, ...).", f"{at}paramType"),
+        Column("dispersion_type", "VARCHAR", "Measure of dispersion (API code: STANDARD_DEVIATION, FULL_RANGE, INTER_QUARTILE_RANGE, ...).", f"{at}dispersionType"),
+        Column("is_percentage_calculated", "BOOLEAN", "Whether the registry shows counts as a percentage of the number analyzed.", f"{at}calculatePct"),
+        Column("denom_units_selected", "VARCHAR", "Units the measure is analyzed in when not participants, verbatim.", f"{at}denomUnitsSelected"),
+    )
+
 
 BASELINE_MEASURES = Table(
     name="baseline_measures",
@@ -264,15 +257,8 @@ BASELINE_MEASURES = Table(
     sources=(Source(f"{BASELINE}.measures[]"),),
     columns=(
         nct_id_column(),
-        _position("baseline_measure_position", "baseline measure", 0),
-        Column("title", "VARCHAR", "Baseline measure title (e.g. 'Age, Continuous', 'Sex: Female, Male'), verbatim.", "title"),
-        Column("description", "VARCHAR", "Baseline measure description, verbatim.", "description"),
-        Column("population_description", "VARCHAR", "Analysis population of the measure when it differs from the overall baseline population, verbatim.", "populationDescription"),
-        Column("unit_of_measure", "VARCHAR", "Unit of measure (e.g. 'years', 'Participants'), verbatim.", "unitOfMeasure"),
-        Column("param_type", "VARCHAR", "Measure type (API code: COUNT_OF_PARTICIPANTS, MEAN, MEDIAN, NUMBER, ...).", "paramType"),
-        Column("dispersion_type", "VARCHAR", "Measure of dispersion (API code: STANDARD_DEVIATION, FULL_RANGE, INTER_QUARTILE_RANGE, ...).", "dispersionType"),
-        Column("is_percentage_calculated", "BOOLEAN", "Whether the registry shows counts as a percentage of the number analyzed.", "calculatePct"),
-        Column("denom_units_selected", "VARCHAR", "Units the measure is analyzed in when not participants, verbatim.", "denomUnitsSelected"),
+        *_positions(_BASELINE_MEASURE),
+        *_baseline_measure_columns(""),
     ),
 )
 
@@ -284,16 +270,8 @@ BASELINE_MEASUREMENTS = Table(
     sources=(Source(f"{BASELINE}.measures[].classes[].categories[].measurements[]"),),
     columns=(
         nct_id_column(),
-        _position("baseline_measure_position", "baseline measure", 0),
-        *(_position(name, what, level) for name, what, level in _MEASUREMENT_POSITIONS),
-        Column("measure_title", "VARCHAR", "Baseline measure title (e.g. 'Age, Continuous'), verbatim.", "@0.title"),
-        Column("measure_description", "VARCHAR", "Baseline measure description, verbatim.", "@0.description"),
-        Column("population_description", "VARCHAR", "Analysis population of the measure when it differs from the overall baseline population, verbatim.", "@0.populationDescription"),
-        Column("unit_of_measure", "VARCHAR", "Unit of measure (e.g. 'years', 'Participants'), verbatim.", "@0.unitOfMeasure"),
-        Column("param_type", "VARCHAR", "Measure type (API code: COUNT_OF_PARTICIPANTS, MEAN, MEDIAN, NUMBER, ...).", "@0.paramType"),
-        Column("dispersion_type", "VARCHAR", "Measure of dispersion (API code: STANDARD_DEVIATION, FULL_RANGE, INTER_QUARTILE_RANGE, ...).", "@0.dispersionType"),
-        Column("is_percentage_calculated", "BOOLEAN", "Whether the registry shows counts as a percentage of the number analyzed.", "@0.calculatePct"),
-        Column("denom_units_selected", "VARCHAR", "Units the measure is analyzed in when not participants, verbatim.", "@0.denomUnitsSelected"),
+        *_positions(_BASELINE_MEASURE, _CLASS, *_MEASUREMENT_LEVELS),
+        *_baseline_measure_columns("@0."),
         *_measurement_columns("baseline_measure", "baseline_class_counts", "baseline_measure_counts", "baseline_counts"),
     ),
 )
@@ -345,8 +323,7 @@ OUTCOME_MEASUREMENTS = Table(
     sources=(Source(f"{OUTCOME_MEASURES}.classes[].categories[].measurements[]"),),
     columns=(
         nct_id_column(),
-        _position("outcome_measure_position", "outcome measure (outcome_measures.outcome_measure_position)", 0),
-        *(_position(name, what, level) for name, what, level in _MEASUREMENT_POSITIONS),
+        *_positions(_OUTCOME_MEASURE, _CLASS, *_MEASUREMENT_LEVELS),
         Column("outcome_type", "VARCHAR", "Outcome type (API code: PRIMARY, SECONDARY, OTHER_PRE_SPECIFIED, POST_HOC).", "@0.type"),
         Column("outcome_title", "VARCHAR", "Outcome measure title, verbatim.", "@0.title"),
         Column("param_type", "VARCHAR", "Measure type (API code).", "@0.paramType"),
@@ -365,7 +342,7 @@ OUTCOME_ANALYSES = Table(
     sources=(Source(f"{OUTCOME_MEASURES}.analyses[]"),),
     columns=(
         nct_id_column(),
-        _position("outcome_measure_position", "outcome measure (outcome_measures.outcome_measure_position)", 0),
+        *_positions(_OUTCOME_MEASURE),
         _position("analysis_position", "analysis within its measure", 1),
         Column("outcome_type", "VARCHAR", "Type of the analysed outcome (API code: PRIMARY, SECONDARY, ...).", "@0.type"),
         Column("outcome_title", "VARCHAR", "Title of the analysed outcome measure, verbatim.", "@0.title"),
