@@ -105,6 +105,8 @@ RESULT_DETAILS = Table(
 
 # ---------------------------------------------------------------- participant flow
 
+_PERIOD = ("period_position", "period within the participant flow")
+_PERIOD_TITLE = Column("period_title", "VARCHAR", "Period title (e.g. 'Overall Study'), verbatim.", "@0.title")
 _FLOW_COUNTS = (
     *number_columns("n_subjects", "numSubjects", "Number of participants", kind="integer"),
     *number_columns("n_units", "numUnits", "Number of units (when units other than participants are counted)", kind="integer"),
@@ -119,10 +121,8 @@ MILESTONES = Table(
     sources=(Source(f"{FLOW}.periods[].milestones[].achievements[]"),),
     columns=(
         nct_id_column(),
-        _position("period_position", "period within the participant flow", 0),
-        _position("milestone_position", "milestone within its period", 1),
-        _position("achievement_position", "group's count within its milestone", 2),
-        Column("period_title", "VARCHAR", "Period title (e.g. 'Overall Study'), verbatim.", "@0.title"),
+        *_positions(_PERIOD, ("milestone_position", "milestone within its period"), ("achievement_position", "group's count within its milestone")),
+        _PERIOD_TITLE,
         Column("milestone_type", "VARCHAR", "Milestone: STARTED, COMPLETED, NOT COMPLETED, or the sponsor's own title, verbatim.", "@1.type"),
         Column("milestone_comment", "VARCHAR", "Comment on the milestone, verbatim.", "@1.comment"),
         _group_code("count"),
@@ -138,10 +138,8 @@ DROP_WITHDRAWALS = Table(
     sources=(Source(f"{FLOW}.periods[].dropWithdraws[].reasons[]"),),
     columns=(
         nct_id_column(),
-        _position("period_position", "period within the participant flow", 0),
-        _position("drop_withdraw_position", "reason within its period", 1),
-        _position("reason_position", "group's count within its reason", 2),
-        Column("period_title", "VARCHAR", "Period title, verbatim.", "@0.title"),
+        *_positions(_PERIOD, ("drop_withdraw_position", "reason within its period"), ("reason_position", "group's count within its reason")),
+        _PERIOD_TITLE,
         Column("reason", "VARCHAR", "Reason not completed (e.g. 'Adverse Event', 'Withdrawal by Subject'), verbatim.", "@1.type"),
         Column("reason_comment", "VARCHAR", "Description of the reason when it is 'Other', verbatim.", "@1.comment"),
         _group_code("count"),
