@@ -1,58 +1,62 @@
--- Purpose: Results reporting by lead sponsor class and primary completion year, in the spirit of
---   the FDAAA TrialsTracker (https://fdaaa.trialstracker.net/, ebmdatalab/clinicaltrials-act-tracker).
---   Rule (per study, see results_reporting_studies): completed (overall_status COMPLETED)
---   interventional studies with a known primary_completion_date; a study has results when
---   results_first_post_date is set or has_results is true; results are due 12 months after primary
---   completion (FDAAA 801), so a study reported on time when results were first posted within 12
---   months of it; months_to_results = days from primary completion to first results posting / 30.4375.
--- Grain: one row per lead sponsor class per primary completion year.
+-- Purpose: Results reporting under FDAAA 801 by lead sponsor class and the year results fell
+--   due, as the FDAAA TrialsTracker reports it: of the covered trials (ACTs and probable ACTs,
+--   per trial in results_reporting_studies, whose header states the rule), how many are due, how
+--   many of those reported (submitted) results, on time or late, and how many are overdue.
+-- Grain: one row per lead sponsor class per year results are due.
 -- Columns:
 --   lead_sponsor_class: Lead sponsor's agency class (API code, from studies.lead_sponsor_class);
 --     null when the record gives none.
---   completion_year: Year of the primary completion date.
---   n_completed_studies: Completed interventional studies with that class and year.
---   n_with_results: Of those, studies with results.
---   share_with_results: n_with_results / n_completed_studies.
---   n_reported_within_12_months: Studies whose results were first posted within 12 months of
---     primary completion.
---   median_months_to_results: Median months from primary completion to first results posting (2 decimals), over
---     the studies with a posting date; null when none has one.
+--   due_year: Year of results_due_date (12 months after completion).
+--   n_covered_trials: Trials FDAAA 801 covers with that class and due year.
+--   n_due: Of those, trials whose results are due on the build day.
+--   n_reported: Of the due trials, those that submitted results.
+--   n_reported_on_time: Of the due trials, those that submitted results by the due date.
+--   n_overdue: Due trials that have not submitted results.
+--   share_reported: n_reported / n_due; null when none is due.
+--   median_days_late: Median days_late over the due trials that reported late or not at all;
+--     null when there are none.
 with
 
-reporting_rows as (
+trial_rows as (
     select
         nct_id,
         lead_sponsor_class,
-        year(primary_completion_date) as completion_year,
-        has_results,
-        months_to_results,
-        is_reported_on_time
+        year(results_due_date) as due_year,
+        is_due,
+        is_reported,
+        is_reported_on_time,
+        is_overdue,
+        days_late
     from results_reporting_studies
 ),
 
 reporting_counts as (
     select
         lead_sponsor_class,
-        completion_year,
-        count(*) as n_completed_studies,
-        count(*) filter (where has_results) as n_with_results,
-        count(*) filter (where is_reported_on_time) as n_reported_within_12_months,
-        round(median(months_to_results), 2) as median_months_to_results
-    from reporting_rows
-    group by lead_sponsor_class, completion_year
+        due_year,
+        count(*) as n_covered_trials,
+        count(*) filter (where is_due) as n_due,
+        count(*) filter (where is_due and is_reported) as n_reported,
+        count(*) filter (where is_due and is_reported_on_time) as n_reported_on_time,
+        count(*) filter (where is_overdue) as n_overdue,
+        median(days_late) filter (where days_late > 0) as median_days_late
+    from trial_rows
+    group by lead_sponsor_class, due_year
 ),
 
 results_reporting as (
     select
         lead_sponsor_class,
-        completion_year,
-        n_completed_studies,
-        n_with_results,
-        n_with_results / n_completed_studies as share_with_results,
-        n_reported_within_12_months,
-        median_months_to_results
+        due_year,
+        n_covered_trials,
+        n_due,
+        n_reported,
+        n_reported_on_time,
+        n_overdue,
+        case when n_due > 0 then n_reported / n_due end as share_reported,
+        median_days_late
     from reporting_counts
 )
 
 select * from results_reporting
-order by lead_sponsor_class nulls last, completion_year
+order by lead_sponsor_class nulls last, due_year

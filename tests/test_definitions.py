@@ -29,15 +29,20 @@ RAW_DIR = Path(__file__).resolve().parent.parent / "data" / "raw"
 A_STUDY = RAW_DIR / "ctgov_v2" / "NCT00973089.json"
 
 ASSET_KEYS = [
-    "arm_interventions", "arms", "available_ipds", "browse_branches", "browse_leaves", "build_info",
-    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "countries", "country_summary",
-    "ctgov_api_studies", "ctgov_bulk_studies", "documents", "enrollment_trends", "identifiers", "ingest_errors",
-    "intervention_mesh_terms", "intervention_summary", "interventions", "ipd_sharing_statements", "keywords", "officials",
-    "outcomes", "parquet_export", "phase_status_summary", "record_sections", "results_reporting",
+    "adverse_event_rates", "arm_interventions", "arms", "available_ipds", "baseline_class_counts", "baseline_counts",
+    "baseline_measure_counts", "baseline_measurements", "baseline_measures", "browse_branches", "browse_leaves",
+    "build_info", "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "countries",
+    "country_summary", "ctgov_api_studies", "ctgov_bulk_studies", "documents", "drop_withdrawals",
+    "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms", "intervention_summary",
+    "interventions", "ipd_sharing_statements", "keywords", "milestones", "officials", "outcome_analyses",
+    "outcome_class_counts", "outcome_counts", "outcome_measurements", "outcome_measures", "outcomes",
+    "parquet_export", "participant_flows", "pending_results", "phase_status_summary", "provided_documents",
+    "record_sections", "reported_event_totals", "reported_events", "result_agreements", "result_contacts",
+    "result_details", "result_groups", "results_posting", "results_posting_studies", "results_reporting",
     "results_reporting_studies", "retractions", "search_studies", "see_also_links", "site_contacts", "site_geography",
     "sites", "sponsor_summary", "sponsors", "studies", "study_changes", "study_overview", "study_records",
     "study_references", "study_status_phase_counts", "study_version_returns", "study_versions", "superseded_records",
-    "unmapped_values",
+    "unmapped_values", "violation_events",
 ]
 
 # What `build_warehouse` materializes: every asset but the live sources and the Parquet export (their own jobs).
@@ -168,17 +173,17 @@ def test_integrity_checks_name_each_failing_table_with_its_counts(tmp_path: Path
     keys = evaluations["build_info:keys_unique"]
     assert keys.passed is False
     assert keys.description == (
-        "duplicate or null keys in 2 of 31 tables: conditions: 1 duplicate keys; keywords: 1 rows with a null key"
+        "duplicate or null keys in 2 of 53 tables: conditions: 1 duplicate keys; keywords: 1 rows with a null key"
     )
     assert keys.metadata["failing_tables"].value == {
         "conditions": {"duplicate keys": 1, "rows with a null key": 0},
         "keywords": {"duplicate keys": 0, "rows with a null key": 1},
     }
-    assert keys.metadata["tables_checked"].value == 31
+    assert keys.metadata["tables_checked"].value == 53
     orphans = evaluations["build_info:nct_ids_in_studies"]
     assert orphans.passed is False
     assert orphans.description == (
-        "rows of studies that do not exist in 2 of 24 tables: arm_interventions: 1 rows whose nct_id is not in studies; "
+        "rows of studies that do not exist in 2 of 46 tables: arm_interventions: 1 rows whose nct_id is not in studies; "
         "sites: 2 rows whose nct_id is not in studies"
     )
     assert evaluations["arm_interventions:links_resolve"].passed is False
@@ -189,8 +194,8 @@ def test_integrity_checks_name_each_failing_table_with_its_counts(tmp_path: Path
 def test_integrity_checks_pass_on_a_sound_warehouse_and_say_what_they_covered(sample_build) -> None:
     evaluations = check_evaluations(sample_build)
     keys, orphans = evaluations["build_info:keys_unique"], evaluations["build_info:nct_ids_in_studies"]
-    assert (keys.passed, keys.description, keys.metadata["failing_tables"].value) == (True, "none in 31 tables", {})
-    assert (orphans.passed, orphans.description) == (True, "none in 24 tables")
+    assert (keys.passed, keys.description, keys.metadata["failing_tables"].value) == (True, "none in 53 tables", {})
+    assert (orphans.passed, orphans.description) == (True, "none in 46 tables")
 
 
 # ---- junk in the raw folder ------------------------------------------------------------------

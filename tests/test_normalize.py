@@ -369,16 +369,22 @@ def test_a_fully_mapped_study_has_no_unmapped_values() -> None:
     assert rows("unmapped_values", fragment, "path") == []
 
 
-def test_results_section_is_kept_whole_in_record_sections() -> None:
+def test_results_land_in_tables_not_json_and_a_new_results_field_is_not_dropped() -> None:
     results = {
-        "participantFlowModule": {"groups": [{"id": "FG000", "title": "Aspirin", "description": "81 mg"}]},
+        "participantFlowModule": {"groups": [{"id": "FG000", "title": "Aspirin", "description": "81 mg", "newNote": "n"}]},
         "baselineCharacteristicsModule": {"denoms": [{"units": "Participants", "counts": [{"groupId": "BG000", "value": "12"}]}]},
     }
     fragment = study(sections={"hasResults": True, "resultsSection": results})
-    [(nct_id, section, section_json)] = rows("record_sections", fragment, "nct_id", "section", "section_json")
-    assert (nct_id, section) == (NCT, "resultsSection")
-    assert json.loads(section_json) == results
-    assert rows("unmapped_values", fragment, "path") == []
+    assert rows("record_sections", fragment, "section") == []
+    assert rows("result_groups", fragment, "group_position", "result_part", "group_code", "title", "description") == [
+        (1, "participant_flow", "FG000", "Aspirin", "81 mg"),
+    ]
+    assert rows("baseline_counts", fragment, "units", "group_code", "n_analyzed_raw", "n_analyzed") == [
+        ("Participants", "BG000", "12", 12),
+    ]
+    assert rows("unmapped_values", fragment, "path", "value") == [
+        ("resultsSection.participantFlowModule.groups[0].newNote", "n"),
+    ]
     assert rows("studies", fragment, "has_results") == [(True,)]
 
 

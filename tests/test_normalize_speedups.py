@@ -82,16 +82,47 @@ def _reference_distinct(table: schema.Table, columns: dict[str, list]) -> dict[s
 
 
 def _reference_frame(table: schema.Table, columns: dict[str, list]) -> pl.DataFrame:
+    """Lookup columns are left null here: `_reference_lookups` fills them once every frame is made."""
     extracted = {c.name: N.POLARS_TYPES[c.type] for c in table.columns if c.derive is None}
     frame = pl.DataFrame(columns, schema=extracted, strict=False)
     if table.distinct:
         # On the typed values: a country that is no string (a mangled record's list) is null, so no country.
         frame = pl.DataFrame(_reference_distinct(table, frame.to_dict(as_series=False)), schema=extracted)
     derived = [
-        N.DERIVATIONS[c.derive.kind](pl.col(c.derive.from_column)).cast(N.POLARS_TYPES[c.type]).alias(c.name)
+        (pl.lit(None) if isinstance(c.derive, schema.Lookup) else N.DERIVATIONS[c.derive.kind](pl.col(c.derive.from_column)))
+        .cast(N.POLARS_TYPES[c.type]).alias(c.name)
         for c in table.columns if c.derive is not None
     ]
     return (frame.with_columns(derived) if derived else frame).select([c.name for c in table.columns])
+
+
+def _lookup_key(value: Any, column: str, lookup: schema.Lookup, ours: bool) -> Any:
+    if ours and column in dict(lookup.recode):
+        value = dict(dict(lookup.recode)[column]).get(value)
+    return " ".join(value.split()).lower() if isinstance(value, str) and column in lookup.fold else value
+
+
+def _reference_lookups(frames: dict[str, pl.DataFrame]) -> None:
+    """Lookup columns, row by row: the value of the first row of the first table that matches."""
+    for table in schema.STUDY_TABLES:
+        for column in table.columns:
+            if not isinstance(column.derive, schema.Lookup):
+                continue
+            firsts: dict[int, dict] = {}  # per lookup of the chain: each key's first value
+            values = []
+            for row in frames[table.name].iter_rows(named=True):
+                lookup, value = column.derive, None
+                while lookup is not None and value is None:
+                    if id(lookup) not in firsts:
+                        firsts[id(lookup)] = {}
+                        for other in frames[lookup.table].iter_rows(named=True):
+                            theirs = tuple(_lookup_key(other[t], o, lookup, False) for o, t in lookup.on)
+                            firsts[id(lookup)].setdefault(theirs, other[lookup.value])
+                    ours = tuple(_lookup_key(row[o], o, lookup, True) for o, _ in lookup.on)
+                    value = None if None in ours else firsts[id(lookup)].get(ours)
+                    lookup = lookup.otherwise
+                values.append(value)
+            frames[table.name] = frames[table.name].with_columns(pl.Series(column.name, values, dtype=N.POLARS_TYPES[column.type]))
 
 
 def reference_normalize(studies: list[dict]) -> dict[str, pl.DataFrame]:
@@ -118,6 +149,7 @@ def reference_normalize(studies: list[dict]) -> dict[str, pl.DataFrame]:
         c.table.name: _reference_frame(c.table, {col.name: v for col, v in zip(c.extracted, gathered[c.table.name])})
         for c in N.MAPPED_TABLES
     }
+    _reference_lookups(frames)
     frames[schema.ARM_INTERVENTIONS.name] = _reference_frame(schema.ARM_INTERVENTIONS, links)
     frames[schema.RECORD_SECTIONS.name] = _reference_frame(schema.RECORD_SECTIONS, sections)
     frames[schema.UNMAPPED_VALUES.name] = _reference_frame(schema.UNMAPPED_VALUES, unmapped)

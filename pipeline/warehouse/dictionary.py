@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.tables.schema import ALL_TABLES, VIEWS, Table, View
+from pipeline.tables.schema import ALL_TABLES, VIEWS, Lookup, Table, View
 from pipeline.warehouse.models import discover_models
 
 DICTIONARY_PATH = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
@@ -12,6 +12,8 @@ DICTIONARY_PATH = Path(__file__).resolve().parents[2] / "docs" / "data-dictionar
 def _source_of(relation: Table | View, column) -> str:
     if isinstance(relation, View):
         return "view"
+    if isinstance(column.derive, Lookup):
+        return "looked up in " + ", else ".join(f"`{t}`" for t in column.derive.tables)
     if column.derive is not None:
         return f"derived ({column.derive.kind}) from `{column.derive.from_column}`"
     if column.position:
@@ -24,12 +26,10 @@ def _source_of(relation: Table | View, column) -> str:
         path = source.overrides.get(column.name, column.source)
         if path is None:
             continue
-        if path == ".":
-            paths.append(f"`{source.path}`")
-        elif path.startswith("#"):
+        if path.startswith("#"):
             paths.append(f"position in `{source.path}` level {path[1:]}")
         else:
-            paths.append(f"`{'.'.join(p for p in (source.path, path) if p)}`")
+            paths.append(f"`{source.record_path(path)}`")
     return "; ".join(dict.fromkeys(paths)) or "set by the loader"
 
 

@@ -16,6 +16,7 @@ TABLE_MODELS = [m for m in MODELS if not m.is_macro]
 EXPECTED_MODELS = {
     "study_overview", "condition_summary", "sponsor_summary", "country_summary", "phase_status_summary",
     "intervention_summary", "enrollment_trends", "results_reporting", "results_reporting_studies",
+    "results_posting", "results_posting_studies", "adverse_event_rates",
     "site_geography", "study_status_phase_counts", "study_changes", "search_studies",
 }
 
@@ -72,6 +73,7 @@ def test_discover_models_orders_each_model_after_what_it_reads():
         assert "study_overview" in next(m for m in MODELS if m.name == summary).reads
         assert order.index("study_overview") < order.index(summary)
     assert order.index("results_reporting_studies") < order.index("results_reporting")
+    assert order.index("results_posting_studies") < order.index("results_posting")
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)

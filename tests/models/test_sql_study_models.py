@@ -273,17 +273,17 @@ RESULTS_ROWS = {
 }
 
 
-def test_results_reporting_studies(model_rows):
+def test_results_posting_studies(model_rows):
     def expected(nct_id, due, has_results, months, on_time):
         study = next(s for s in RESULTS_STUDIES if s["nct_id"] == nct_id)
         return {
             "nct_id": nct_id, "lead_sponsor_name": study["lead_sponsor_name"], "lead_sponsor_class": study["lead_sponsor_class"],
-            "primary_completion_date": study["primary_completion_date"], "results_due_date": due,
+            "primary_completion_date": study["primary_completion_date"], "posting_due_date": due,
             "results_first_post_date": study["results_first_post_date"], "has_results": has_results,
-            "months_to_results": months, "is_reported_on_time": on_time,
+            "months_to_results_posting": months, "is_posted_within_12_months": on_time,
         }
 
-    assert model_rows("results_reporting_studies", RESULTS_ROWS) == [
+    assert model_rows("results_posting_studies", RESULTS_ROWS) == [
         expected("NCT1", date(2021, 1, 31), True, 10.5, True),
         expected("NCT2", date(2021, 6, 30), True, 24.0, False),
         expected("NCT3", date(2021, 3, 31), False, None, False),
@@ -292,19 +292,19 @@ def test_results_reporting_studies(model_rows):
     ]
 
 
-def test_results_reporting(model_rows):
-    assert model_rows("results_reporting", RESULTS_ROWS) == [
+def test_results_posting(model_rows):
+    assert model_rows("results_posting", RESULTS_ROWS) == [
         {
             "lead_sponsor_class": "INDUSTRY", "completion_year": 2020, "n_completed_studies": 3, "n_with_results": 2,
-            "share_with_results": 2 / 3, "n_reported_within_12_months": 1, "median_months_to_results": 17.25,
+            "share_with_results": 2 / 3, "n_posted_within_12_months": 1, "median_months_to_results_posting": 17.25,
         },
         {
             "lead_sponsor_class": "INDUSTRY", "completion_year": 2021, "n_completed_studies": 1, "n_with_results": 1,
-            "share_with_results": 1.0, "n_reported_within_12_months": 1, "median_months_to_results": 12.0,
+            "share_with_results": 1.0, "n_posted_within_12_months": 1, "median_months_to_results_posting": 12.0,
         },
         {
             "lead_sponsor_class": "OTHER", "completion_year": 2021, "n_completed_studies": 1, "n_with_results": 1,
-            "share_with_results": 1.0, "n_reported_within_12_months": 0, "median_months_to_results": None,
+            "share_with_results": 1.0, "n_posted_within_12_months": 0, "median_months_to_results_posting": None,
         },
     ]
 

@@ -94,7 +94,7 @@ STUDIES = Table(
         Column("std_ages", "VARCHAR[]", "Standard age groups (API codes: CHILD, ADULT, OLDER_ADULT).", f"{ELIGIBILITY}.stdAges"),
         Column("study_population", "VARCHAR", "Study population of an observational study.", f"{ELIGIBILITY}.studyPopulation"),
         Column("sampling_method", "VARCHAR", "Sampling method of an observational study (API code).", f"{ELIGIBILITY}.samplingMethod"),
-        Column("has_results", "BOOLEAN", "Whether results are posted (results themselves are kept whole in record_sections).", "hasResults"),
+        Column("has_results", "BOOLEAN", "Whether results are posted (they are in the results tables: result_groups, outcome_measures, reported_events, ...).", "hasResults"),
         Column("version_holder", "VARCHAR", "Date of the ClinicalTrials.gov data version the record comes from.", f"{MISC}.versionHolder"),
         Column("removed_countries", "VARCHAR[]", "Countries that once had sites and no longer do.", f"{MISC}.removedCountries"),
     ),
