@@ -30,7 +30,7 @@ A_STUDY = RAW_DIR / "ctgov_v2" / "NCT00973089.json"
 
 ASSET_KEYS = [
     "arm_interventions", "arms", "available_ipds", "browse_branches", "browse_leaves", "build_info",
-    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "country_summary",
+    "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "country_summary", "ctgov",
     "ctgov_api_studies", "documents", "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms",
     "intervention_summary", "interventions", "ipd_sharing_statements", "keywords", "officials", "outcomes",
     "parquet_export", "phase_status_summary", "record_sections", "results_reporting", "results_reporting_studies",

@@ -17,6 +17,8 @@ from pipeline.warehouse.models import SQL_DIR, Model, discover_models
 FETCH_ASSET = "ctgov_api_studies"
 WAREHOUSE_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, schema.STUDY_VERSIONS, schema.BUILD_INFO)
 SQL_MODELS = discover_models()
+AACT_SCHEMA = "ctgov"
+AACT_VIEWS = discover_models(schema=AACT_SCHEMA)
 
 
 class BuildConfig(dg.Config):
@@ -42,9 +44,27 @@ def _model_spec(model: Model) -> dg.AssetSpec:
     )
 
 
+def _aact_schema_spec() -> dg.AssetSpec:
+    # One asset for the whole schema, not one per view: views store nothing, and fifty more
+    # assets would cost every cold start of the definitions.
+    reads = sorted({name for view in AACT_VIEWS for name in view.reads if "." not in name})
+    return dg.AssetSpec(
+        AACT_SCHEMA,
+        deps=[dg.AssetKey(name) for name in reads],
+        description=(
+            "AACT's ctgov schema laid over the warehouse: one view per AACT table, with AACT's names, column order, "
+            "value conventions and integer ids, so SQL written for AACT runs unchanged (`trials sql --aact`). "
+            "Grain: one view per AACT table."
+        ),
+        group_name="aact",
+        kinds={"duckdb", "sql"},
+        metadata={"sql_folder": f"sql/{AACT_SCHEMA}", "views": [v.name for v in AACT_VIEWS if v.is_view]},
+    )
+
+
 @dg.multi_asset(
     name="warehouse_build",
-    specs=[_table_spec(t) for t in WAREHOUSE_TABLES] + [_model_spec(m) for m in SQL_MODELS],
+    specs=[_table_spec(t) for t in WAREHOUSE_TABLES] + [_model_spec(m) for m in SQL_MODELS] + [_aact_schema_spec()],
     can_subset=False,
 )
 def warehouse_build(context: dg.AssetExecutionContext, config: BuildConfig, raw_folder: RawFolder, warehouse: Warehouse):
@@ -96,3 +116,4 @@ def _materializations(result: BuildResult):
         if result.model_row_counts.get(model.name) is not None:
             metadata["dagster/row_count"] = result.model_row_counts[model.name]
         yield dg.MaterializeResult(asset_key=model.name, metadata=metadata)
+    yield dg.MaterializeResult(asset_key=AACT_SCHEMA, metadata={**common, "n_views": sum(v.is_view for v in AACT_VIEWS)})

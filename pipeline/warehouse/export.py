@@ -47,7 +47,8 @@ def export_parquet(con, out_dir: Path, tables: list[str] | None = None) -> dict:
         )
         os.replace(partial, target)
         columns = con.execute(
-            "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index", [name]
+            "select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? order by column_index",
+            [name],
         ).fetchall()
         manifest["tables"][name] = {
             "file": target.name,
