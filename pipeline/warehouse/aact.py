@@ -1,0 +1,222 @@
+"""SQL written for AACT (PostgreSQL, schema `ctgov`), run unchanged on the warehouse.
+
+The warehouse lays AACT's tables over its own as views in the schema `ctgov` (`sql/ctgov/`).
+What differs is the dialect: `translate_postgres` turns a PostgreSQL script into DuckDB
+statements with sqlglot, and `sql` runs one on a connection whose search path is `ctgov`, then
+`main`, as AACT users set theirs. From a notebook:
+
+    from pipeline.warehouse import aact
+
+    con = aact.connect("data/warehouse/trials.duckdb")
+    frame = aact.sql(con, "select phase, count(*) from studies group by phase").pl()
+
+Connections are read-only: a query never writes to the warehouse. What a script creates
+(`CREATE TABLE`, `CREATE [MATERIALIZED] VIEW`, `SELECT ... INTO`) is made temporary, so it lives
+as long as the connection. Statements that tune or maintain a PostgreSQL server (`SET`,
+`ANALYZE`, `VACUUM`, `CREATE INDEX`, `REFRESH MATERIALIZED VIEW`, `GRANT`, transactions) do
+nothing here and are left out.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+from sqlglot.tokens import Tokenizer, TokenType
+
+AACT_SCHEMA = "ctgov"
+SEARCH_PATH = f"{AACT_SCHEMA},main"
+
+# Commands that only tune or maintain a PostgreSQL server: nothing to do on a read-only DuckDB file.
+SERVER_COMMANDS = {"SET", "RESET", "ANALYZE", "VACUUM", "REFRESH", "GRANT", "REVOKE", "COMMENT", "BEGIN", "START",
+                   "COMMIT", "ROLLBACK", "END", "CLUSTER", "REINDEX", "LOCK", "DISCARD", "ALTER"}
+# psql's own commands (\timing, \x, \copy ...) are not SQL.
+PSQL_META_LINE = re.compile(r"^\s*\\.*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a script: the DuckDB SQL to run, and the PostgreSQL it came from."""
+
+    duckdb_sql: str
+    postgres_sql: str
+    returns_rows: bool
+
+
+def translate_postgres(script: str) -> list[Statement]:
+    """The DuckDB statements for a PostgreSQL script, in order; server housekeeping left out.
+
+    A statement sqlglot cannot parse is kept as written (DuckDB's dialect is close to
+    PostgreSQL's, so it often runs as it is).
+    """
+    statements = []
+    for text in _split_statements(PSQL_META_LINE.sub("", script)):
+        try:
+            with _quiet_sqlglot():
+                tree = sqlglot.parse_one(text, read="postgres")
+        except ParseError:
+            statements.append(Statement(text, text, _looks_like_query(text)))
+            continue
+        tree = _to_duckdb(tree)
+        if tree is not None:
+            statements.append(Statement(tree.sql(dialect="duckdb"), text, isinstance(tree, exp.Query)))
+    return statements
+
+
+def split_duckdb(script: str) -> list[Statement]:
+    """A DuckDB script's statements, as written (for `trials sql` without --aact)."""
+    return [Statement(text, text, _looks_like_query(text)) for text in _split_statements(script, dialect="duckdb")]
+
+
+def connect(warehouse: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse that resolves AACT's table names (`ctgov`, then `main`)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute(f"set search_path = '{SEARCH_PATH}'")
+    return con
+
+
+def run_statements(con: duckdb.DuckDBPyConnection, statements: list[Statement]) -> int | None:
+    """Run every statement except the last one that returns rows, which the caller reads; its
+    index is returned (None when no statement returns rows, and then all of them have run).
+    Statements after it must be run with `run_rest`."""
+    last_query = max((i for i, s in enumerate(statements) if s.returns_rows), default=None)
+    for statement in statements[: len(statements) if last_query is None else last_query]:
+        execute(con, statement)
+    return last_query
+
+
+def execute(con: duckdb.DuckDBPyConnection, statement: Statement) -> duckdb.DuckDBPyConnection:
+    """Run one statement; when the translation fails, the statement as written is tried before giving up."""
+    return _with_fallback(con.execute, statement)
+
+
+def relation(con: duckdb.DuckDBPyConnection, statement: Statement) -> duckdb.DuckDBPyRelation:
+    """A query statement as a relation (read when it is fetched), with the same fallback as `execute`."""
+    return _with_fallback(con.sql, statement)
+
+
+def _with_fallback(run, statement: Statement):
+    try:
+        return run(statement.duckdb_sql)
+    except duckdb.Error as translated_error:
+        if statement.postgres_sql == statement.duckdb_sql:
+            raise
+        try:
+            return run(statement.postgres_sql)
+        except duckdb.Error:
+            raise translated_error from None
+
+
+def sql(con: duckdb.DuckDBPyConnection, script: str) -> duckdb.DuckDBPyRelation | None:
+    """Run a PostgreSQL script written for AACT; returns the relation of its last query (None if
+    it has none). Statements after that query run too."""
+    statements = translate_postgres(script)
+    last_query = run_statements(con, statements)
+    if last_query is None:
+        return None
+    result = relation(con, statements[last_query])
+    for statement in statements[last_query + 1:]:
+        execute(con, statement)
+    return result
+
+
+@contextmanager
+def _quiet_sqlglot():
+    # sqlglot warns on the logger when it keeps a statement it cannot parse in full as a
+    # Command; the statement then runs as written, which is what the warning would suggest.
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _split_statements(script: str, dialect: str = "postgres") -> list[str]:
+    """The script's statements, split at semicolons outside strings, quoted names and comments."""
+    try:
+        tokens = Tokenizer(dialect=dialect).tokenize(script)
+    except Exception:  # sqlglot raises TokenError for an unterminated string: DuckDB will say where
+        return [script.strip()] if script.strip() else []
+    pieces, start = [], 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            pieces.append(script[start:token.start])
+            start = token.end + 1
+    pieces.append(script[start:])
+    return [p.strip() for p in pieces if _has_sql(p)]
+
+
+def _has_sql(text: str) -> bool:
+    return bool(re.sub(r"--[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL).strip())
+
+
+def _looks_like_query(text: str) -> bool:
+    body = re.sub(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*", "", text, flags=re.DOTALL).lstrip().lower()
+    return body.startswith(("select", "with", "values", "table ", "(", "from", "describe", "summarize", "show", "pragma"))
+
+
+def _to_duckdb(tree: exp.Expression) -> exp.Expression | None:
+    """The statement rewritten where PostgreSQL and DuckDB differ beyond what sqlglot's
+    transpiler handles; None for a statement that does nothing here."""
+    if isinstance(tree, (exp.Set, exp.Transaction, exp.Commit, exp.Rollback, exp.Comment, exp.Analyze, exp.Grant)):
+        return None
+    if isinstance(tree, exp.Command) and tree.name.upper() in SERVER_COMMANDS:
+        return None
+    if isinstance(tree, exp.Create):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind not in ("TABLE", "VIEW"):
+            return None  # CREATE INDEX, SCHEMA, FUNCTION, EXTENSION ...: server-side objects
+        _make_temporary(tree)
+    if isinstance(tree, exp.Select) and tree.args.get("into"):
+        tree = _select_into_as_create(tree)
+    if isinstance(tree, exp.Drop) and tree.args.get("materialized"):
+        tree.set("materialized", False)
+        tree.set("kind", "TABLE")  # the materialized view was made a temporary table
+    return tree.transform(_like_any_to_or)
+
+
+def _make_temporary(create: exp.Create) -> None:
+    # The connection is read-only: a script's tables and views live in the temporary catalog,
+    # and a materialized view is a temporary table (DuckDB has no materialized views).
+    properties = create.args.get("properties") or exp.Properties(expressions=[])
+    materialized = any(isinstance(p, exp.MaterializedProperty) for p in properties.expressions)
+    kept = [p for p in properties.expressions if not isinstance(p, (exp.MaterializedProperty, exp.TemporaryProperty))]
+    properties.set("expressions", [exp.TemporaryProperty(), *kept])
+    create.set("properties", properties)
+    if materialized:
+        create.set("kind", "TABLE")
+    create.set("replace", create.args.get("replace") or False)
+
+
+def _select_into_as_create(select: exp.Select) -> exp.Create:
+    """`SELECT ... INTO [TEMP] t FROM ...` as `CREATE TEMPORARY TABLE t AS SELECT ...`."""
+    into = select.args["into"]
+    select.set("into", None)
+    create = exp.Create(this=into.this, kind="TABLE", expression=select)
+    _make_temporary(create)
+    return create
+
+
+def _like_any_to_or(node: exp.Expression) -> exp.Expression:
+    """`x LIKE ANY (ARRAY['a%', 'b%'])` as `(x LIKE 'a%' OR x LIKE 'b%')`, and ALL as AND:
+    DuckDB has no LIKE over an array, and sqlglot's output drops the ANY."""
+    if not isinstance(node, (exp.Like, exp.ILike)):
+        return node
+    quantifier = node.expression
+    if not isinstance(quantifier, (exp.Any, exp.All)):
+        return node
+    patterns = quantifier.this
+    if isinstance(patterns, exp.Paren):
+        patterns = patterns.this
+    if not isinstance(patterns, exp.Array) or not patterns.expressions:
+        return node
+    combine = exp.or_ if isinstance(quantifier, exp.Any) else exp.and_
+    return exp.paren(combine(*(node.__class__(this=node.this.copy(), expression=p.copy()) for p in patterns.expressions)))
