@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError
 from sqlglot.tokens import Tokenizer, TokenType
 
@@ -38,6 +39,29 @@ SERVER_COMMANDS = {"SET", "RESET", "ANALYZE", "VACUUM", "REFRESH", "GRANT", "REV
                    "COMMIT", "ROLLBACK", "END", "CLUSTER", "REINDEX", "LOCK", "DISCARD", "ALTER"}
 # psql's own commands (\timing, \x, \copy ...) are not SQL.
 PSQL_META_LINE = re.compile(r"^\s*\\.*$", re.MULTILINE)
+# PostgreSQL functions DuckDB has under another name (sqlglot passes them through unchanged).
+FUNCTION_RENAMES = {
+    "JSON_BUILD_OBJECT": "JSON_OBJECT",
+    "JSONB_BUILD_OBJECT": "JSON_OBJECT", "JSON_BUILD_ARRAY": "JSON_ARRAY", "JSONB_BUILD_ARRAY": "JSON_ARRAY",
+    "ROW_TO_JSON": "TO_JSON", "ARRAY_TO_JSON": "TO_JSON", "TO_JSONB": "TO_JSON", "EVERY": "BOOL_AND",
+    "CLOCK_TIMESTAMP": "NOW", "STATEMENT_TIMESTAMP": "NOW", "TRANSACTION_TIMESTAMP": "NOW", "OCTET_LENGTH": "STRLEN",
+}
+# to_char's date patterns as strftime's, longest first (PostgreSQL: "Data Type Formatting Functions").
+TO_CHAR_PATTERNS = [
+    ("FMMonth", "%B"), ("FMDay", "%A"), ("FMDD", "%-d"), ("FMMM", "%-m"), ("FMHH24", "%-H"), ("FMHH12", "%-I"),
+    ("Month", "%B"), ("MONTH", "%B"), ("month", "%B"), ("YYYY", "%Y"), ("HH24", "%H"), ("HH12", "%I"), ("Mon", "%b"),
+    ("MON", "%b"), ("mon", "%b"), ("Day", "%A"), ("DAY", "%A"), ("day", "%A"), ("DDD", "%j"), ("IW", "%V"), ("WW", "%U"),
+    ("YY", "%y"), ("MM", "%m"), ("DD", "%d"), ("Dy", "%a"), ("DY", "%a"), ("HH", "%I"), ("MI", "%M"), ("SS", "%S"),
+    ("MS", "%g"), ("US", "%f"), ("AM", "%p"), ("PM", "%p"), ("TZ", "%Z"),
+]
+
+
+class _Postgres(Postgres):
+    """PostgreSQL as sqlglot reads it, but keeping to_char's pattern as written: sqlglot maps
+    only part of the patterns to strftime, and reads a number pattern as a date one."""
+
+    class Parser(Postgres.Parser):
+        FUNCTIONS = {**Postgres.Parser.FUNCTIONS, "TO_CHAR": lambda args: exp.Anonymous(this="TO_CHAR", expressions=args)}
 
 
 @dataclass(frozen=True)
@@ -59,7 +83,7 @@ def translate_postgres(script: str) -> list[Statement]:
     for text in _split_statements(PSQL_META_LINE.sub("", script)):
         try:
             with _quiet_sqlglot():
-                tree = sqlglot.parse_one(text, read="postgres")
+                tree = sqlglot.parse_one(text, read=_Postgres)
         except ParseError:
             statements.append(Statement(text, text, _looks_like_query(text)))
             continue
@@ -180,7 +204,7 @@ def _to_duckdb(tree: exp.Expression) -> exp.Expression | None:
     if isinstance(tree, exp.Drop) and tree.args.get("materialized"):
         tree.set("materialized", False)
         tree.set("kind", "TABLE")  # the materialized view was made a temporary table
-    return tree.transform(_like_any_to_or)
+    return tree.transform(_dialect_differences)
 
 
 def _make_temporary(create: exp.Create) -> None:
@@ -205,6 +229,26 @@ def _select_into_as_create(select: exp.Select) -> exp.Create:
     return create
 
 
+def _dialect_differences(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, (exp.Like, exp.ILike)):
+        return _like_any_to_or(node)
+    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.ARRAY) and node.this.is_string:
+        return exp.cast(_array_literal(node.this.name), node.to)
+    if isinstance(node, (exp.Any, exp.All)) and node.this.unnest().is_string:
+        return node.__class__(this=_array_literal(node.this.unnest().name))  # = ANY('{a,b}'): the text is an array
+    if isinstance(node, exp.Substring) and isinstance(node.args.get("start"), exp.Literal) and node.args["start"].is_string:
+        return _regex_substring(node)
+    if isinstance(node, exp.JSONArrayAgg) or (isinstance(node, exp.Anonymous) and node.name.upper() == "JSONB_AGG"):
+        # DuckDB's json_group_array takes no DISTINCT or ORDER BY; list() takes both.
+        values = node.this if isinstance(node, exp.JSONArrayAgg) else node.expressions[0]
+        return exp.Anonymous(this="TO_JSON", expressions=[exp.Anonymous(this="LIST", expressions=[values])])
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "TO_CHAR" and len(node.expressions) == 2:
+        return _to_char(*node.expressions)
+    if isinstance(node, exp.Anonymous) and node.name.upper() in FUNCTION_RENAMES:
+        return exp.Anonymous(this=FUNCTION_RENAMES[node.name.upper()], expressions=node.expressions)
+    return node
+
+
 def _like_any_to_or(node: exp.Expression) -> exp.Expression:
     """`x LIKE ANY (ARRAY['a%', 'b%'])` as `(x LIKE 'a%' OR x LIKE 'b%')`, and ALL as AND:
     DuckDB has no LIKE over an array, and sqlglot's output drops the ANY."""
@@ -220,3 +264,57 @@ def _like_any_to_or(node: exp.Expression) -> exp.Expression:
         return node
     combine = exp.or_ if isinstance(quantifier, exp.Any) else exp.and_
     return exp.paren(combine(*(node.__class__(this=node.this.copy(), expression=p.copy()) for p in patterns.expressions)))
+
+
+def _array_literal(text: str) -> exp.Array:
+    """PostgreSQL's array text ('{a,"b c",NULL}') as an array of string literals."""
+    inner = text.strip()
+    if not (inner.startswith("{") and inner.endswith("}")):
+        return exp.Array(expressions=[exp.Literal.string(text)])
+    elements = re.findall(r'\s*("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)', inner[1:-1])
+    values = []
+    for element in elements[: -1 if elements and elements[-1] == "" else None]:
+        if element.startswith('"'):
+            values.append(exp.Literal.string(re.sub(r"\\(.)", r"\1", element[1:-1])))
+        elif element.upper() == "NULL":
+            values.append(exp.null())
+        else:
+            values.append(exp.Literal.string(element))
+    return exp.Array(expressions=values)
+
+
+def _to_char(value: exp.Expression, pattern: exp.Expression) -> exp.Expression:
+    """to_char with a PostgreSQL date pattern as strftime; with a number pattern ('FM999,990.0')
+    as the number's text."""
+    if not pattern.is_string:
+        return exp.Anonymous(this="STRFTIME", expressions=[value, pattern])
+    if re.fullmatch(r"(FM)?[9,0.DGSLPRMIV ]+", pattern.name):
+        return exp.cast(value, exp.DataType.build("VARCHAR"))
+    return exp.TimeToStr(this=value, format=exp.Literal.string(_strftime_pattern(pattern.name)))
+
+
+def _strftime_pattern(pattern: str) -> str:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] == '"':  # quoted text is copied as it is
+            end = pattern.find('"', i + 1)
+            end = len(pattern) if end == -1 else end
+            out.append(pattern[i + 1:end].replace("%", "%%"))
+            i = end + 1
+            continue
+        for token, replacement in TO_CHAR_PATTERNS:
+            if pattern.startswith(token, i):
+                out.append(replacement)
+                i += len(token)
+                break
+        else:
+            out.append("%%" if pattern[i] == "%" else pattern[i])
+            i += 1
+    return "".join(out)
+
+
+def _regex_substring(node: exp.Substring) -> exp.Expression:
+    """substring(text, 'pattern'): the first parenthesized group's match, else the whole match."""
+    pattern = node.args["start"]
+    group = 1 if "(" in pattern.name else 0
+    return exp.RegexpExtract(this=node.this, expression=pattern, group=exp.Literal.number(group))
