@@ -177,9 +177,9 @@ def sql(warehouse: Path, query: str | None, query_file: Path | None, output_form
     if not warehouse.exists():
         print(f"trials sql: no warehouse at {warehouse}; run `trials build` first", file=sys.stderr)
         return 2
-    statements = aact.translate_postgres(query) if aact_dialect else aact.split_duckdb(query)
     try:
         with aact.connect(warehouse) if aact_dialect else duckdb.connect(str(warehouse), read_only=True) as con:
+            statements = aact.translate_postgres(query) if aact_dialect else aact.split_duckdb(query)
             last_query = aact.run_statements(con, statements)
             if last_query is not None:
                 _write_result(con, statements[last_query], output_format, out, max_rows)

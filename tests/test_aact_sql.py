@@ -87,6 +87,18 @@ def test_functions_duckdb_names_or_spells_otherwise():
     ]
 
 
+def test_dividing_two_integers_truncates_as_in_postgresql(sample_warehouse):
+    with aact.connect(sample_warehouse) as con:
+        script = (
+            "create temp table counts as select phase, count(*) as n from studies group by phase; "
+            "select 7 / 2 as a, -7 / 2 as b, 7 / 2.0 as c, max(n) / 10 as d, avg(n) / 2 > 0 as e from counts"
+        )
+        assert aact.sql(con, script).fetchall() == [(3, -3, 3.5, 12, True)]  # the largest phase has 129 studies
+    assert translated("select count(*) / 3, avg(enrollment) / 3 from studies") == [
+        "SELECT COUNT(*) / 3, AVG(enrollment) / 3 FROM studies"  # types are known only on a connection
+    ]
+
+
 def test_a_statement_sqlglot_cannot_read_is_kept_as_written():
     assert aact.translate_postgres("select 1 +* from") == [aact.Statement("select 1 +* from", "select 1 +* from", True)]
 

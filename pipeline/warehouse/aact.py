@@ -29,6 +29,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
 from sqlglot.tokens import Tokenizer, TokenType
 
 AACT_SCHEMA = "ctgov"
@@ -71,13 +73,18 @@ class Statement:
     duckdb_sql: str
     postgres_sql: str
     returns_rows: bool
+    divides: bool = False  # whether it holds a `/`, whose meaning depends on the operands' types
 
 
-def translate_postgres(script: str) -> list[Statement]:
+Schema = dict[str, dict[str, dict[str, str]]]  # schema -> table -> column -> type
+
+
+def translate_postgres(script: str, schema: Schema | None = None) -> list[Statement]:
     """The DuckDB statements for a PostgreSQL script, in order; server housekeeping left out.
 
     A statement sqlglot cannot parse is kept as written (DuckDB's dialect is close to
-    PostgreSQL's, so it often runs as it is).
+    PostgreSQL's, so it often runs as it is). Given the warehouse's column types
+    (`warehouse_schema`), a division of two integers stays an integer division, as in PostgreSQL.
     """
     statements = []
     for text in _split_statements(PSQL_META_LINE.sub("", script)):
@@ -88,9 +95,25 @@ def translate_postgres(script: str) -> list[Statement]:
             statements.append(Statement(text, text, _looks_like_query(text)))
             continue
         tree = _to_duckdb(tree)
+        if tree is not None and schema:
+            _keep_integer_division(tree, schema)
         if tree is not None:
-            statements.append(Statement(tree.sql(dialect="duckdb"), text, isinstance(tree, exp.Query)))
+            divides = tree.find(exp.Div) is not None
+            statements.append(Statement(tree.sql(dialect="duckdb"), text, isinstance(tree, exp.Query), divides))
     return statements
+
+
+def warehouse_schema(con: duckdb.DuckDBPyConnection) -> Schema:
+    """Column types of the warehouse's tables, the ctgov views and the session's temporary tables
+    and views (filed under ctgov, where the search path finds them first), for `translate_postgres`."""
+    schema: Schema = {}
+    for database, schema_name, table, column, type_ in con.execute(
+        "select database_name, schema_name, table_name, column_name, data_type from duckdb_columns() "
+        f"where (schema_name in ('main', '{AACT_SCHEMA}') and database_name = current_database()) or database_name = 'temp'"
+    ).fetchall():
+        schema_name = AACT_SCHEMA if database == "temp" else schema_name
+        schema.setdefault(schema_name, {}).setdefault(table, {})[column] = type_
+    return schema
 
 
 def split_duckdb(script: str) -> list[Statement]:
@@ -117,15 +140,18 @@ def run_statements(con: duckdb.DuckDBPyConnection, statements: list[Statement]) 
 
 def execute(con: duckdb.DuckDBPyConnection, statement: Statement) -> duckdb.DuckDBPyConnection:
     """Run one statement; when the translation fails, the statement as written is tried before giving up."""
-    return _with_fallback(con.execute, statement)
+    return _with_fallback(con, con.execute, statement)
 
 
 def relation(con: duckdb.DuckDBPyConnection, statement: Statement) -> duckdb.DuckDBPyRelation:
     """A query statement as a relation (read when it is fetched), with the same fallback as `execute`."""
-    return _with_fallback(con.sql, statement)
+    return _with_fallback(con, con.sql, statement)
 
 
-def _with_fallback(run, statement: Statement):
+def _with_fallback(con: duckdb.DuckDBPyConnection, run, statement: Statement):
+    if statement.divides and statement.duckdb_sql != statement.postgres_sql:
+        # Typed now, against the warehouse and whatever the script has created so far.
+        statement = next(iter(translate_postgres(statement.postgres_sql, warehouse_schema(con))), statement)
     try:
         return run(statement.duckdb_sql)
     except duckdb.Error as translated_error:
@@ -218,6 +244,31 @@ def _make_temporary(create: exp.Create) -> None:
     if materialized:
         create.set("kind", "TABLE")
     create.set("replace", create.args.get("replace") or False)
+
+
+def _keep_integer_division(tree: exp.Expression, schema: Schema) -> None:
+    """Make `a / b` of two integers DuckDB's `a // b`: PostgreSQL truncates (7 / 2 is 3), DuckDB's
+    `/` does not. The types come from a qualified copy of the statement (which resolves columns
+    to tables); a statement whose types can't be worked out keeps its `/`."""
+    divisions = list(tree.find_all(exp.Div))
+    if not divisions:
+        return
+    try:
+        typed = annotate_types(
+            qualify(tree.copy(), schema=schema, db=AACT_SCHEMA, dialect="duckdb", validate_qualify_columns=False,
+                    expand_stars=False, quote_identifiers=False),
+            schema=schema, dialect="duckdb",
+        )
+    except Exception:  # sqlglot's optimizer gives up on some statements; keeping `/` is the safe side
+        return
+    typed_divisions = list(typed.find_all(exp.Div))
+    if len(typed_divisions) != len(divisions):
+        return
+    for division, typed_division in zip(divisions, typed_divisions):
+        if typed_division.left.type and typed_division.right.type and all(
+            side.type.this in exp.DataType.INTEGER_TYPES for side in (typed_division.left, typed_division.right)
+        ):
+            division.replace(exp.IntDiv(this=division.left.copy(), expression=division.right.copy()))
 
 
 def _select_into_as_create(select: exp.Select) -> exp.Create:
