@@ -238,7 +238,7 @@ def ctgov_rows(rows: dict[str, list[dict]], view: str) -> list[dict]:
                 columns = ", ".join(quote_identifier(c) for c in row)
                 con.execute(f"insert into {quote_identifier(table)} ({columns}) values ({', '.join('?' * len(row))})",
                             list(row.values()))
-        for model in CTGOV_VIEWS:
+        for model in (*discover_models(), *CTGOV_VIEWS):
             materialize(con, model)
         order = "nct_id" if view == "studies" else "id"
         return rows_of(con, f"select * from ctgov.{view} order by {order}")

@@ -8,10 +8,7 @@
 --   mesh_term: intervention_mesh_terms.mesh_term.
 --   downcase_mesh_term: lower(intervention_mesh_terms.mesh_term).
 --   mesh_type: mesh-list for intervention_mesh_terms.relation direct, mesh-ancestor for ancestor.
-select
-    aact_id(nct_id, row_number() over (partition by nct_id order by relation = 'direct', mesh_position)) as id,
-    nct_id,
-    mesh_term,
-    lower(mesh_term) as downcase_mesh_term,
+select aact_id(nct_id, row_number() over (partition by nct_id order by relation = 'direct', mesh_position)) as id,
+    nct_id, mesh_term, lower(mesh_term) as downcase_mesh_term,
     case relation when 'direct' then 'mesh-list' else 'mesh-ancestor' end as mesh_type
 from main.intervention_mesh_terms

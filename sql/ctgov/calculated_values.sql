@@ -9,7 +9,7 @@
 -- Columns:
 --   id: aact_id(nct_id, 1): the study's only row.
 --   nct_id: studies.nct_id.
---   number_of_facilities: Count of the study's sites (0 when none).
+--   number_of_facilities: study_overview.n_sites: the study's sites (0 when none).
 --   number_of_nsae_subjects: Null until the results tables land: the sum of subjects affected by other (non-serious) adverse events.
 --   number_of_sae_subjects: Null until the results tables land: the sum of subjects affected by serious adverse events.
 --   registered_in_calendar_year: Year of studies.study_first_submit_date.
@@ -23,9 +23,9 @@
 --   maximum_age_num: The number in studies.maximum_age.
 --   minimum_age_unit: The unit in studies.minimum_age, lower case and singular ('18 Years' gives year).
 --   maximum_age_unit: The unit in studies.maximum_age, lower case and singular.
---   number_of_primary_outcomes_to_measure: Count of the study's primary outcomes (outcomes); null when none.
---   number_of_secondary_outcomes_to_measure: Count of its secondary outcomes; null when none.
---   number_of_other_outcomes_to_measure: Count of its other outcomes; null when none.
+--   number_of_primary_outcomes_to_measure: study_overview.n_primary_outcomes (registered primary outcomes); null when none.
+--   number_of_secondary_outcomes_to_measure: study_overview.n_secondary_outcomes; null when none.
+--   number_of_other_outcomes_to_measure: study_overview.n_other_outcomes; null when none.
 with
 
 studies as (
@@ -35,28 +35,19 @@ studies as (
     from main.studies
 ),
 
-site_counts as (
-    select
-        nct_id,
-        count(*) as n_sites,
-        bool_or(country in (
-            'United States', 'Guam', 'Puerto Rico', 'U.S. Virgin Islands', 'Virgin Islands (U.S.)',
-            'Northern Mariana Islands', 'American Samoa', 'Midway Atoll', 'Palmyra Atoll', 'Baker Island',
-            'Howland Island', 'Jarvis Island', 'Johnston Atoll', 'Kingman Reef', 'Wake Island',
-            'Navassa Island', 'Serranilla Bank', 'Bajo Nuevo Bank'
-        )) as has_us_site
-    from main.sites
-    group by nct_id
+counts as (
+    select nct_id, n_sites, n_primary_outcomes, n_secondary_outcomes, n_other_outcomes from main.study_overview
 ),
 
-outcome_counts as (
-    select
-        nct_id,
-        count(*) filter (where outcome_kind = 'primary') as n_primary,
-        count(*) filter (where outcome_kind = 'secondary') as n_secondary,
-        count(*) filter (where outcome_kind = 'other') as n_other
-    from main.outcomes
-    group by nct_id
+us_sites as (
+    select distinct nct_id
+    from main.sites
+    where country in (
+        'United States', 'Guam', 'Puerto Rico', 'U.S. Virgin Islands', 'Virgin Islands (U.S.)',
+        'Northern Mariana Islands', 'American Samoa', 'Midway Atoll', 'Palmyra Atoll', 'Baker Island',
+        'Howland Island', 'Jarvis Island', 'Johnston Atoll', 'Kingman Reef', 'Wake Island',
+        'Navassa Island', 'Serranilla Bank', 'Bajo Nuevo Bank'
+    )
 ),
 
 ages as (
@@ -84,16 +75,16 @@ select
     ) as actual_duration,
     coalesce(s.has_results, false) as were_results_reported,
     cast(trunc(date_diff('day', s.primary_completion_date, s.results_first_submit_date) / 30) as integer) as months_to_report_results,
-    c.has_us_site as has_us_facility,
-    c.n_sites = 1 as has_single_facility,
+    case when c.n_sites > 0 then u.nct_id is not null end as has_us_facility,
+    case when c.n_sites > 0 then c.n_sites = 1 end as has_single_facility,
     a.minimum_age_num,
     a.maximum_age_num,
     nullif(a.minimum_age_unit, '') as minimum_age_unit,
     nullif(a.maximum_age_unit, '') as maximum_age_unit,
-    cast(nullif(o.n_primary, 0) as integer) as number_of_primary_outcomes_to_measure,
-    cast(nullif(o.n_secondary, 0) as integer) as number_of_secondary_outcomes_to_measure,
-    cast(nullif(o.n_other, 0) as integer) as number_of_other_outcomes_to_measure
+    cast(nullif(c.n_primary_outcomes, 0) as integer) as number_of_primary_outcomes_to_measure,
+    cast(nullif(c.n_secondary_outcomes, 0) as integer) as number_of_secondary_outcomes_to_measure,
+    cast(nullif(c.n_other_outcomes, 0) as integer) as number_of_other_outcomes_to_measure
 from studies as s
-left join site_counts as c on c.nct_id = s.nct_id
-left join outcome_counts as o on o.nct_id = s.nct_id
+left join counts as c on c.nct_id = s.nct_id
+left join us_sites as u on u.nct_id = s.nct_id
 left join ages as a on a.nct_id = s.nct_id

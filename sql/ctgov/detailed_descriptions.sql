@@ -1,13 +1,11 @@
 -- Purpose: AACT's detailed_descriptions: the study's detailed description, verbatim. Like AACT,
---   a study with a description module has a row even when it gives no detailed description.
+--   every study with a description module has a row (the studies of brief_summaries), even when
+--   it gives no detailed description.
 -- Grain: one row per study with a description module.
 -- Columns:
---   id: aact_id(nct_id, 1): the study's only row.
+--   id: aact_id(nct_id, 1): the study's only row (as its brief_summaries id).
 --   nct_id: studies.nct_id.
 --   description: studies.detailed_description (descriptionModule.detailedDescription), verbatim.
-select
-    aact_id(nct_id, 1) as id,
-    nct_id,
-    detailed_description as description
-from main.studies
-where brief_summary is not null or detailed_description is not null
+select b.id, b.nct_id, s.detailed_description as description
+from ctgov.brief_summaries as b
+join main.studies as s on s.nct_id = b.nct_id

@@ -46,8 +46,8 @@
 --   enrollment_type: studies.enrollment_type: ACTUAL or ESTIMATED.
 --   source: studies.organization_name (identificationModule.organization.fullName).
 --   limitations_and_caveats: Null until the results tables land (resultsSection.moreInfoModule.limitationsAndCaveats.description).
---   number_of_arms: Count of the arms (arms) of a study whose type contains INTERVENTIONAL; null for others and when none.
---   number_of_groups: Count of the groups/cohorts (arms) of any other study; null for interventional ones and when none.
+--   number_of_arms: study_overview.n_arms of a study whose type contains INTERVENTIONAL; null for others and when none.
+--   number_of_groups: study_overview.n_arms (groups/cohorts) of any other study; null for interventional ones and when none.
 --   why_stopped: studies.why_stopped.
 --   has_expanded_access: studies.has_expanded_access.
 --   expanded_access_type_individual: studies.is_expanded_access_individual.
@@ -87,7 +87,7 @@ ipd_sharing_statements as (
 ),
 
 arm_counts as (
-    select nct_id, count(*) as n_arms from main.arms group by nct_id
+    select nct_id, nullif(n_arms, 0) as n_arms from main.study_overview
 ),
 
 load_times as (
