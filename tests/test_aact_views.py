@@ -226,6 +226,13 @@ def test_every_view_and_column_says_what_it_maps_from(fixture_con):
     )
 
 
+def test_aacts_search_functions_are_table_macros(fixture_con):
+    assert fixture_con.execute("select * from ctgov.ids_for_term('%STROMAL%')").fetchall() == [("NCT06388018",)]
+    assert fixture_con.execute("select * from ctgov.ids_for_term('%acne%')").fetchall() == []
+    assert fixture_con.execute("select * from ctgov.ids_for_org('women and infants%')").fetchall() == [("NCT06388018",)]
+    assert fixture_con.execute("select * from ctgov.ids_for_org('%cctg%')").fetchall() == [("NCT06388018",)]
+
+
 # ---- derivations, literal rows in --------------------------------------------------------------
 
 

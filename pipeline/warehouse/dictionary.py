@@ -101,7 +101,8 @@ def _aact_section(views: tuple[Model, ...]) -> list[str]:
     lines += [f"| [`{v.name}`](#{schema}{v.name}) | {', '.join(f'`{r}`' for r in v.reads)} | {_cell(v.grain)} |" for v in relations]
     lines.append("")
     for macro in (v for v in views if v.is_macro):
-        lines += [f"## `{schema}.{macro.name}({', '.join(macro.parameters)})` (scalar macro)", "", macro.purpose, ""]
+        kind = "scalar macro" if macro.is_scalar_macro else "table macro"
+        lines += [f"## `{schema}.{macro.name}({', '.join(macro.parameters)})` ({kind})", "", macro.purpose, ""]
     for view in relations:
         lines += [f"## `{schema}.{view.name}`", "", view.purpose, "", f"**Grain:** {view.grain}.", ""]
         lines += ["| AACT column | type | from here |", "|---|---|---|"]
