@@ -80,10 +80,11 @@ def test_functions_duckdb_names_or_spells_otherwise():
         "substring(brief_title, 'Phase ([0-9])'), date_part('year', start_date)::int, now() - interval '1 year', "
         "brief_title ~* 'covid', every(has_dmc) from studies"
     ) == [
-        "SELECT STRFTIME(start_date, '%B %d, %Y at %H:%M'), STRFTIME(start_date, '%b %Y'), CAST(enrollment AS TEXT), "
-        "TO_JSON(LIST(DISTINCT name ORDER BY name)), JSON_OBJECT('a', 1), REGEXP_EXTRACT(brief_title, 'Phase ([0-9])', 1), "
+        "SELECT STRFTIME(start_date, '%B %d, %Y at %H:%M') AS \"to_char\", STRFTIME(start_date, '%b %Y') AS \"to_char\", "
+        "CAST(enrollment AS TEXT) AS \"to_char\", TO_JSON(LIST(DISTINCT name ORDER BY name)), "
+        "JSON_OBJECT('a', 1) AS \"jsonb_build_object\", REGEXP_EXTRACT(brief_title, 'Phase ([0-9])', 1), "
         "CAST(EXTRACT(YEAR FROM start_date) AS INT), CURRENT_TIMESTAMP - INTERVAL '1' YEAR, "
-        "REGEXP_MATCHES(brief_title, 'covid', 'i'), BOOL_AND(has_dmc) FROM studies"
+        "REGEXP_MATCHES(brief_title, 'covid', 'i'), BOOL_AND(has_dmc) AS \"every\" FROM studies"
     ]
 
 
@@ -97,6 +98,16 @@ def test_dividing_two_integers_truncates_as_in_postgresql(sample_warehouse):
     assert translated("select count(*) / 3, avg(enrollment) / 3 from studies") == [
         "SELECT COUNT(*) / 3, AVG(enrollment) / 3 FROM studies"  # types are known only on a connection
     ]
+
+
+def test_unnamed_columns_are_named_as_postgresql_names_them(sample_warehouse):
+    with aact.connect(sample_warehouse) as con:
+        relation = aact.sql(con, (
+            "with per_phase as (select phase, count(*) from studies group by phase) "
+            "select max(count), sum(count)::int, coalesce(null, 1), case when true then 1 end from per_phase"
+        ))
+        assert (relation.columns, relation.fetchall()) == (["max", "sum", "coalesce", "case"], [(129, 252, 1, 1)])
+        assert aact.sql(con, "select nct_id, enrollment::text, lower(nct_id) from studies").columns[:2] == ["nct_id", "enrollment"]
 
 
 def test_a_statement_sqlglot_cannot_read_is_kept_as_written():

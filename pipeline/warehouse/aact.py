@@ -225,6 +225,8 @@ def _to_duckdb(tree: exp.Expression) -> exp.Expression | None:
         if kind not in ("TABLE", "VIEW"):
             return None  # CREATE INDEX, SCHEMA, FUNCTION, EXTENSION ...: server-side objects
         _make_temporary(tree)
+    for select in tree.find_all(exp.Select):  # subqueries' too: an outer query may name their columns
+        _name_columns_as_postgres(select)
     if isinstance(tree, exp.Select) and tree.args.get("into"):
         tree = _select_into_as_create(tree)
     if isinstance(tree, exp.Drop) and tree.args.get("materialized"):
@@ -244,6 +246,30 @@ def _make_temporary(create: exp.Create) -> None:
     if materialized:
         create.set("kind", "TABLE")
     create.set("replace", create.args.get("replace") or False)
+
+
+# PostgreSQL names an unnamed result column after its function ("count"), DuckDB after the
+# whole expression ("count_star()"): kept for the functions whose PostgreSQL name is certain.
+POSTGRES_COLUMN_NAMES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max",
+                         exp.Coalesce: "coalesce", exp.Case: "case"}
+
+
+def _name_columns_as_postgres(select: exp.Select) -> None:
+    for projection in select.expressions:
+        name = _postgres_column_name(projection)
+        if name:
+            projection.replace(exp.alias_(projection.copy(), name, quoted=True))
+
+
+def _postgres_column_name(expression: exp.Expression) -> str | None:
+    if isinstance(expression, (exp.Alias, exp.Column, exp.Star)):
+        return None
+    if isinstance(expression, (exp.Cast, exp.TryCast)):
+        inner = expression.this
+        return inner.name if isinstance(inner, exp.Column) else _postgres_column_name(inner)
+    if isinstance(expression, exp.Anonymous):
+        return expression.name.lower()
+    return POSTGRES_COLUMN_NAMES.get(type(expression))
 
 
 def _keep_integer_division(tree: exp.Expression, schema: Schema) -> None:
