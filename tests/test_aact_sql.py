@@ -88,6 +88,17 @@ def test_functions_duckdb_names_or_spells_otherwise():
     ]
 
 
+def test_postgresql_regex_dialect_becomes_re2():
+    assert translated(
+        "select nct_id from studies where brief_title ~* '\\m(covid|sars)\\M' and official_title ~ '[[:<:]]Study[[:>:]]' "
+        "and nct_id similar to 'NCT0(4|5)%' and acronym similar to 'A_.C'"
+    ) == [
+        "SELECT nct_id FROM studies WHERE REGEXP_MATCHES(brief_title, '\\b(covid|sars)\\b', 'i') "
+        "AND REGEXP_MATCHES(official_title, '\\bStudy\\b') AND REGEXP_FULL_MATCH(nct_id, 'NCT0(4|5).*') "
+        "AND REGEXP_FULL_MATCH(acronym, 'A.\\.C')"
+    ]
+
+
 def test_dividing_two_integers_truncates_as_in_postgresql(sample_warehouse):
     with aact.connect(sample_warehouse) as con:
         script = (

@@ -319,6 +319,12 @@ def _dialect_differences(node: exp.Expression) -> exp.Expression:
         # DuckDB's json_group_array takes no DISTINCT or ORDER BY; list() takes both.
         values = node.this if isinstance(node, exp.JSONArrayAgg) else node.expressions[0]
         return exp.Anonymous(this="TO_JSON", expressions=[exp.Anonymous(this="LIST", expressions=[values])])
+    if isinstance(node, (exp.RegexpLike, exp.RegexpILike, exp.RegexpReplace, exp.RegexpExtract)) and node.expression.is_string:
+        node.set("expression", exp.Literal.string(_re2_pattern(node.expression.name)))
+        return node
+    if isinstance(node, exp.SimilarTo) and node.expression.is_string:
+        return exp.Anonymous(this="REGEXP_FULL_MATCH",
+                             expressions=[node.this, exp.Literal.string(_similar_to_regex(node.expression.name))])
     if isinstance(node, exp.Anonymous) and node.name.upper() == "TO_CHAR" and len(node.expressions) == 2:
         return _to_char(*node.expressions)
     if isinstance(node, exp.Anonymous) and node.name.upper() in FUNCTION_RENAMES:
@@ -387,6 +393,20 @@ def _strftime_pattern(pattern: str) -> str:
         else:
             out.append("%%" if pattern[i] == "%" else pattern[i])
             i += 1
+    return "".join(out)
+
+
+def _re2_pattern(pattern: str) -> str:
+    """PostgreSQL's word-boundary escapes (\\m \\M \\y \\Y, [[:<:]] [[:>:]]) as RE2's \\b and \\B."""
+    pattern = pattern.replace("[[:<:]]", r"\b").replace("[[:>:]]", r"\b")
+    return re.sub(r"\\([mMyY])", lambda m: r"\B" if m.group(1) == "Y" else r"\b", pattern)
+
+
+def _similar_to_regex(pattern: str) -> str:
+    """SIMILAR TO's pattern as a regular expression: % and _ are wildcards, the rest is a regex."""
+    out = []
+    for char in pattern:
+        out.append(".*" if char == "%" else "." if char == "_" else "\\" + char if char in ".^$\\" else char)
     return "".join(out)
 
 
