@@ -129,6 +129,7 @@ def test_build_job_reports_the_studies_it_loaded(sample_build) -> None:
     assert (studies["n_documents"], studies["n_rejected"], studies["n_superseded"]) == (17, 0, 0)
     assert materialized(sample_build)["documents"]["dagster/row_count"] == 17
     assert materialized(sample_build)["build_info"]["build_kind"] == "full"
+    assert materialized(sample_build)["ctgov"] == {"build_kind": "full", "n_views": 47}  # 29 AACT tables, 18 all_* views
 
 
 def test_build_job_passes_every_asset_check(sample_build) -> None:

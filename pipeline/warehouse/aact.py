@@ -43,8 +43,8 @@ SERVER_COMMANDS = {"SET", "RESET", "ANALYZE", "VACUUM", "REFRESH", "GRANT", "REV
 PSQL_META_LINE = re.compile(r"^\s*\\.*$", re.MULTILINE)
 # PostgreSQL functions DuckDB has under another name (sqlglot passes them through unchanged).
 FUNCTION_RENAMES = {
-    "JSON_BUILD_OBJECT": "JSON_OBJECT",
-    "JSONB_BUILD_OBJECT": "JSON_OBJECT", "JSON_BUILD_ARRAY": "JSON_ARRAY", "JSONB_BUILD_ARRAY": "JSON_ARRAY",
+    "JSON_BUILD_OBJECT": "JSON_OBJECT", "JSONB_BUILD_OBJECT": "JSON_OBJECT", "JSON_BUILD_ARRAY": "JSON_ARRAY",
+    "JSONB_BUILD_ARRAY": "JSON_ARRAY",
     "ROW_TO_JSON": "TO_JSON", "ARRAY_TO_JSON": "TO_JSON", "TO_JSONB": "TO_JSON", "EVERY": "BOOL_AND",
     "CLOCK_TIMESTAMP": "NOW", "STATEMENT_TIMESTAMP": "NOW", "TRANSACTION_TIMESTAMP": "NOW", "OCTET_LENGTH": "STRLEN",
 }
@@ -129,9 +129,9 @@ def connect(warehouse: str | Path) -> duckdb.DuckDBPyConnection:
 
 
 def run_statements(con: duckdb.DuckDBPyConnection, statements: list[Statement]) -> int | None:
-    """Run every statement except the last one that returns rows, which the caller reads; its
+    """Run every statement up to the last one that returns rows, which the caller reads; its
     index is returned (None when no statement returns rows, and then all of them have run).
-    Statements after it must be run with `run_rest`."""
+    The caller runs the statements after it, once it has read the rows."""
     last_query = max((i for i, s in enumerate(statements) if s.returns_rows), default=None)
     for statement in statements[: len(statements) if last_query is None else last_query]:
         execute(con, statement)
@@ -245,7 +245,6 @@ def _make_temporary(create: exp.Create) -> None:
     create.set("properties", properties)
     if materialized:
         create.set("kind", "TABLE")
-    create.set("replace", create.args.get("replace") or False)
 
 
 # PostgreSQL names an unnamed result column after its function ("count"), DuckDB after the
@@ -332,11 +331,9 @@ def _dialect_differences(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _like_any_to_or(node: exp.Expression) -> exp.Expression:
+def _like_any_to_or(node: exp.Like | exp.ILike) -> exp.Expression:
     """`x LIKE ANY (ARRAY['a%', 'b%'])` as `(x LIKE 'a%' OR x LIKE 'b%')`, and ALL as AND:
     DuckDB has no LIKE over an array, and sqlglot's output drops the ANY."""
-    if not isinstance(node, (exp.Like, exp.ILike)):
-        return node
     quantifier = node.expression
     if not isinstance(quantifier, (exp.Any, exp.All)):
         return node
