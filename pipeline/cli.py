@@ -198,22 +198,67 @@ def download(raw_dir: Path, base_url: str, max_requests_per_second: float) -> in
     return 0
 
 
-def sql(warehouse: Path, query: str, max_rows: int) -> int:
+def sql(warehouse: Path, query: str | None, query_file: Path | None, output_format: str, out: Path | None,
+        max_rows: int, aact_dialect: bool) -> int:
+    """Run a query or script on a read-only connection; print (or write to `out`) the rows of its
+    last query. With `aact_dialect`, the script is PostgreSQL written for AACT."""
     import duckdb
 
+    from pipeline.warehouse import aact
+
+    if (query is None) == (query_file is None):
+        print("trials sql: give a query or --file FILE (not both)", file=sys.stderr)
+        return 2
+    if output_format == "parquet" and out is None:
+        print("trials sql: --format parquet needs --out FILE", file=sys.stderr)
+        return 2
+    if query_file is not None:
+        try:
+            query = sys.stdin.read() if str(query_file) == "-" else query_file.read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"trials sql: cannot read {query_file}: {error.strerror}", file=sys.stderr)
+            return 2
     if not warehouse.exists():
         print(f"trials sql: no warehouse at {warehouse}; run `trials build` first", file=sys.stderr)
         return 2
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        try:
-            relation = con.sql(query)
-        except duckdb.Error as error:
-            print(f"trials sql: {error}", file=sys.stderr)
-            return 1
-        if relation is None:
-            return 0
-        relation.show(max_rows=max_rows, max_width=10_000)
+    try:
+        with aact.connect(warehouse) if aact_dialect else duckdb.connect(str(warehouse), read_only=True) as con:
+            statements = aact.translate_postgres(query) if aact_dialect else aact.split_duckdb(query)
+            last_query = aact.run_statements(con, statements)
+            if last_query is not None:
+                _write_result(con, statements[last_query], output_format, out, max_rows)
+                for statement in statements[last_query + 1:]:
+                    aact.execute(con, statement)
+    except duckdb.Error as error:
+        print(f"trials sql: {_one_line(error)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _write_result(con, statement, output_format: str, out: Path | None, max_rows: int) -> None:
+    from pipeline.warehouse import aact, sql_output
+
+    if output_format in ("csv", "json"):
+        with sql_output.open_output(out) as stream:
+            sql_output.write_rows(aact.execute(con, statement), output_format, stream)
+        return
+    relation = aact.relation(con, statement)
+    if output_format == "parquet":
+        sql_output.write_parquet(relation, out)
+    else:
+        with sql_output.open_output(out) as stream:
+            sql_output.write_table(relation, max_rows, stream)
+
+
+def _one_line(error: Exception) -> str:
+    """DuckDB's message without the echo of the query and its caret line that follow it."""
+    lines = []
+    for line in str(error).splitlines():
+        if line.startswith("LINE "):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return " ".join(lines)
 
 
 def docs() -> int:
@@ -253,10 +298,16 @@ def main(argv: list[str] | None = None) -> int:
     download_parser.add_argument("--base-url", default="https://clinicaltrials.gov")
     download_parser.add_argument("--max-requests-per-second", type=float, default=3.0)
 
-    sql_parser = commands.add_parser("sql", help="run a query on a read-only connection and print the result")
-    sql_parser.add_argument("query")
+    sql_parser = commands.add_parser("sql", help="run a query or script on a read-only connection and print its last query's rows")
+    sql_parser.add_argument("query", nargs="?", help="the SQL (or use --file)")
+    sql_parser.add_argument("--file", type=Path, metavar="FILE", help="read the SQL from FILE (- for standard input)")
     sql_parser.add_argument("--warehouse", type=Path, default=Path(DEFAULT_WAREHOUSE))
-    sql_parser.add_argument("--max-rows", type=int, default=40)
+    sql_parser.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table",
+                            help="table (default), csv, json (an array of objects) or parquet (needs --out)")
+    sql_parser.add_argument("--out", type=Path, metavar="FILE", help="write the rows to FILE instead of standard output")
+    sql_parser.add_argument("--max-rows", type=int, default=40, help="rows shown by --format table")
+    sql_parser.add_argument("--aact", action="store_true",
+                            help="the SQL is PostgreSQL written for AACT: translated to DuckDB, run with search path ctgov, main")
 
     commands.add_parser("docs", help="regenerate docs/data-dictionary.md from the mapping and the SQL model headers")
 
@@ -278,7 +329,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "fetch":
         return fetch(args.raw_dir, args.since, args.base_url, args.max_requests_per_second)
     if args.command == "sql":
-        return sql(args.warehouse, args.query, args.max_rows)
+        return sql(args.warehouse, args.query, args.file, args.format, args.out, args.max_rows, args.aact)
     return docs()
 
 

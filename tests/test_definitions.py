@@ -32,7 +32,7 @@ ASSET_KEYS = [
     "adverse_event_rates", "arm_interventions", "arms", "available_ipds", "baseline_class_counts", "baseline_counts",
     "baseline_measure_counts", "baseline_measurements", "baseline_measures", "browse_branches", "browse_leaves",
     "build_info", "central_contacts", "condition_mesh_terms", "condition_summary", "conditions", "countries",
-    "country_summary", "ctgov_api_studies", "ctgov_bulk_studies", "documents", "drop_withdrawals",
+    "country_summary", "ctgov", "ctgov_api_studies", "ctgov_bulk_studies", "documents", "drop_withdrawals",
     "enrollment_trends", "identifiers", "ingest_errors", "intervention_mesh_terms", "intervention_summary",
     "interventions", "ipd_sharing_statements", "keywords", "milestones", "officials", "outcome_analyses",
     "outcome_class_counts", "outcome_counts", "outcome_measurements", "outcome_measures", "outcomes",
@@ -135,6 +135,7 @@ def test_build_job_reports_the_studies_it_loaded(sample_build) -> None:
     assert (studies["n_documents"], studies["n_rejected"], studies["n_superseded"]) == (17, 0, 0)
     assert materialized(sample_build)["documents"]["dagster/row_count"] == 17
     assert materialized(sample_build)["build_info"]["build_kind"] == "full"
+    assert materialized(sample_build)["ctgov"] == {"build_kind": "full", "n_views": 47}  # 29 AACT tables, 18 all_* views
 
 
 def test_build_job_passes_every_asset_check(sample_build) -> None:

@@ -15,7 +15,8 @@ def test_every_table_model_and_column_has_a_comment(sample_con):
     expected_relations = {t.name for t in ALL_TABLES} | {v.name for v in VIEWS} | {m.name for m in discover_models() if not m.is_macro}
     relations = dict(
         sample_con.execute(
-            "select table_name, comment from duckdb_tables() union all select view_name, comment from duckdb_views() where not internal"
+            "select table_name, comment from duckdb_tables() where schema_name = 'main' "
+            "union all select view_name, comment from duckdb_views() where not internal and schema_name = 'main'"
         ).fetchall()
     )
     assert expected_relations <= set(relations)
@@ -23,7 +24,8 @@ def test_every_table_model_and_column_has_a_comment(sample_con):
     assert "Grain: one row per study" in relations["studies"]
     assert "Grain: one row per site country" in relations["country_summary"]
     uncommented = sample_con.execute(
-        "select table_name, column_name from duckdb_columns() where table_name in (select unnest(?)) and coalesce(trim(comment), '') = ''",
+        "select table_name, column_name from duckdb_columns() where schema_name = 'main' and table_name in (select unnest(?)) "
+        "and coalesce(trim(comment), '') = ''",
         [sorted(expected_relations)],
     ).fetchall()
     assert uncommented == []
@@ -31,7 +33,7 @@ def test_every_table_model_and_column_has_a_comment(sample_con):
 
 def test_column_comment_comes_from_the_mapping(sample_con):
     comment = sample_con.execute(
-        "select comment from duckdb_columns() where table_name = 'studies' and column_name = 'completion_date'"
+        "select comment from duckdb_columns() where schema_name = 'main' and table_name = 'studies' and column_name = 'completion_date'"
     ).fetchall()[0][0]
     assert comment.startswith("Study completion date as a DATE; a month-only date resolves to the month's last day")
 

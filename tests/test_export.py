@@ -45,7 +45,8 @@ def test_every_table_and_model_is_exported_with_its_row_count(export_dir: Path, 
 def test_column_types_round_trip(export_dir: Path, sample_con):
     for name in [t.name for t in ALL_TABLES] + MODEL_TABLES:
         warehouse_types = sample_con.execute(
-            "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index", [name]
+            "select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? order by column_index",
+            [name],
         ).fetchall()
         parquet_types = duckdb.sql(f"describe select * from read_parquet('{export_dir / (name + '.parquet')}')").fetchall()
         exported = [(column, "VARCHAR" if data_type == "JSON" else data_type) for column, data_type in warehouse_types]

@@ -23,6 +23,8 @@ FETCH_ASSET = "ctgov_api_studies"
 BULK_ASSET = "ctgov_bulk_studies"
 WAREHOUSE_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, *schema.HISTORY_TABLES, schema.BUILD_INFO)
 SQL_MODELS = discover_models()
+AACT_SCHEMA = "ctgov"
+AACT_VIEWS = discover_models(schema=AACT_SCHEMA)
 
 
 class BuildConfig(dg.Config):
@@ -62,9 +64,28 @@ def _model_spec(model: Model) -> dg.AssetSpec:
     )
 
 
+def _aact_schema_spec() -> dg.AssetSpec:
+    # One asset for the whole schema, not one per view: views store nothing, and fifty more
+    # assets would cost every cold start of the definitions.
+    reads = sorted({name for view in AACT_VIEWS for name in view.reads if "." not in name})
+    return dg.AssetSpec(
+        AACT_SCHEMA,
+        deps=[dg.AssetKey(name) for name in reads],
+        description=(
+            "AACT's ctgov schema laid over the warehouse: one view per AACT table, with AACT's names, column order, "
+            "value conventions and integer ids, so SQL written for AACT runs unchanged (`trials sql --aact`). "
+            "Grain: one view per AACT table."
+        ),
+        group_name="aact",
+        kinds={"duckdb", "sql"},
+        metadata={"sql_folder": f"sql/{AACT_SCHEMA}", "views": [v.name for v in AACT_VIEWS if v.is_view]},
+        skippable=True,
+    )
+
+
 @dg.multi_asset(
     name="warehouse_build",
-    specs=[_table_spec(t) for t in WAREHOUSE_TABLES] + [_model_spec(m) for m in SQL_MODELS],
+    specs=[_table_spec(t) for t in WAREHOUSE_TABLES] + [_model_spec(m) for m in SQL_MODELS] + [_aact_schema_spec()],
     # Any selection runs the whole build (see the module docstring).
     can_subset=True,
 )
@@ -110,7 +131,7 @@ def _rounded(seconds: dict[str, float]) -> dict[str, float]:
 
 
 def _materializations(result: BuildResult):
-    """(asset key, metadata) of every table and model a build rebuilt."""
+    """(asset key, metadata) of every table, model and the ctgov schema a build rebuilt."""
     common = {"build_kind": result.kind}
     row_counts = dict(result.load.row_counts)
     for table in WAREHOUSE_TABLES:
@@ -134,3 +155,4 @@ def _materializations(result: BuildResult):
         if model.name in result.model_columns:
             metadata["dagster/column_schema"] = column_schema(result.model_columns[model.name], model.column_descriptions)
         yield model.name, metadata
+    yield AACT_SCHEMA, {**common, "n_views": sum(v.is_view for v in AACT_VIEWS)}

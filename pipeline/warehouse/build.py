@@ -31,7 +31,7 @@ from pipeline.warehouse.load import (
     read_inventory,
     sources_hash,
 )
-from pipeline.warehouse.models import discover_models, materialize
+from pipeline.warehouse.models import VIEW_SCHEMAS, discover_models, materialize
 from pipeline.warehouse.queries import column_types, one_row, scalar
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def schema_hash() -> str:
         digest.update(create_table_sql(table).encode())
     for view in schema.VIEWS:
         digest.update(create_view_sql(view).encode())
-    for model in discover_models():
+    for model in (*discover_models(), *(m for s in VIEW_SCHEMAS for m in discover_models(schema=s))):
         digest.update(model.create_sql().encode())
     for source in sorted((*PACKAGE_ROOT.glob("documents/*.py"), *PACKAGE_ROOT.glob("tables/**/*.py"),
                           PACKAGE_ROOT / "warehouse" / "load.py")):
@@ -194,6 +194,9 @@ def _build_into(staging, raw_dir, documents, current_schema, published, files, a
         stage("history")
         model_rows = {model.name: materialize(con, model) for model in discover_models()}
         model_columns = column_types(con, [name for name, rows in model_rows.items() if rows is not None])
+        for view_schema in VIEW_SCHEMAS:
+            for view in discover_models(schema=view_schema):
+                materialize(con, view)
         stage("models")
         create_tables(con, (schema.BUILD_INFO,))
         con.execute(

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from pipeline.tables.schema import ALL_TABLES, VIEWS, Lookup, Table, View
-from pipeline.warehouse.models import discover_models
+from pipeline.warehouse.ddl import create_tables, create_views
+from pipeline.warehouse.models import Model, discover_models, materialize
 
 DICTIONARY_PATH = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 
@@ -63,7 +66,49 @@ def render_data_dictionary() -> str:
         lines += ["| column | description |", "|---|---|"]
         lines += [f"| `{name}` | {_cell(text)} |" for name, text in model.column_descriptions.items()]
         lines.append("")
+    lines += _aact_section(discover_models(schema="ctgov"))
     return "\n".join(lines)
+
+
+def _view_column_types(views: tuple[Model, ...]) -> dict[tuple[str, str], str]:
+    """(view, column) -> DuckDB type, from the views built over an empty warehouse."""
+    with duckdb.connect() as con:
+        create_tables(con)
+        create_views(con)
+        for model in (*discover_models(), *views):
+            materialize(con, model)
+        rows = con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() where schema_name = ?", [views[0].schema]
+        ).fetchall()
+    return {(table, column): type_ for table, column, type_ in rows}
+
+
+def _aact_section(views: tuple[Model, ...]) -> list[str]:
+    types = _view_column_types(views)
+    schema = views[0].schema
+    lines = [
+        "# AACT name → here",
+        "",
+        f"The schema `{schema}` lays AACT's tables over the warehouse as views (`sql/{schema}/`, one file per AACT",
+        "table; they store nothing). Each AACT column is listed with what it is read from here. Surrogate ids are",
+        f"`{schema}.aact_id(nct_id, ordinal)`: the NCT number times 10^10 plus the row's ordinal within its study.",
+        "Run AACT's PostgreSQL with `trials sql --aact` (README: Coming from AACT).",
+        "",
+        "| AACT table | reads | grain |",
+        "|---|---|---|",
+    ]
+    relations = [v for v in views if v.is_view]
+    lines += [f"| [`{v.name}`](#{schema}{v.name}) | {', '.join(f'`{r}`' for r in v.reads)} | {_cell(v.grain)} |" for v in relations]
+    lines.append("")
+    for macro in (v for v in views if v.is_macro):
+        kind = "scalar macro" if macro.is_scalar_macro else "table macro"
+        lines += [f"## `{schema}.{macro.name}({', '.join(macro.parameters)})` ({kind})", "", macro.purpose, ""]
+    for view in relations:
+        lines += [f"## `{schema}.{view.name}`", "", view.purpose, "", f"**Grain:** {view.grain}.", ""]
+        lines += ["| AACT column | type | from here |", "|---|---|---|"]
+        lines += [f"| `{name}` | {types[(view.name, name)]} | {_cell(text)} |" for name, text in view.column_descriptions.items()]
+        lines.append("")
+    return lines
 
 
 def write_data_dictionary(path: Path = DICTIONARY_PATH) -> Path:
