@@ -330,7 +330,9 @@ def test_table_assets_carry_their_column_schema_and_key_from_the_mapping() -> No
 
 def test_every_table_has_a_row_count_and_every_model_its_built_column_schema(sample_build) -> None:
     recorded = materialized(sample_build)
-    assert [name for name in BUILD_ASSETS if name != "search_studies" and "dagster/row_count" not in recorded[name]] == []
+    # The ctgov schema is views over the tables: it counts its views, not rows.
+    assert [name for name in BUILD_ASSETS if name not in ("search_studies", "ctgov") and "dagster/row_count" not in recorded[name]] == []
+    assert recorded["ctgov"]["n_views"] > 0
     # countries: 359 distinct (study, country) pairs of the sites, and 5 removed countries.
     assert (recorded["build_info"]["dagster/row_count"], recorded["study_versions"]["dagster/row_count"],
             recorded["study_version_returns"]["dagster/row_count"], recorded["countries"]["dagster/row_count"]) == (1, 252, 0, 359 + 5)
