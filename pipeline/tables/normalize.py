@@ -820,9 +820,28 @@ class _StudyIds:
         return found
 
 
+class ValuesDoNotFit(ValueError):
+    """Some of a column's values can't take its type as they are (an object where text belongs,
+    "abc" or 10**12 in an INTEGER column): raised rather than let polars null or mangle them
+    unseen. `shape.misfits` says which values, with their paths, for the loader to keep."""
+
+
+# What each column type takes as it is (shape.fits agrees): text columns take any scalar, as text.
+_FITTING_TYPES: dict[str, frozenset[type]] = {
+    "VARCHAR": frozenset({str, int, float, bool, NoneType}),
+    "INTEGER": frozenset({int, NoneType}),
+    "BIGINT": frozenset({int, NoneType}),
+    "DOUBLE": frozenset({int, float, NoneType}),
+    "BOOLEAN": frozenset({bool, NoneType}),
+    "VARCHAR[]": frozenset({list, NoneType}),
+}
+_RANGED_TYPES = frozenset({"INTEGER", "BIGINT"})
+
+
 def _column(column: Column, values: Any, nct_ids: _StudyIds | None, study_column: bool) -> pl.Series:
     """A column's series from its gathered values: a list, a `_Repeated` value, a ready series,
-    or (for a study column) indices into the batch's NCT ids."""
+    or (for a study column) indices into the batch's NCT ids. Values the column's type can't
+    take raise ValuesDoNotFit (one pass over their types; integers out of range show as nulls)."""
     dtype = POLARS_TYPES[column.type]
     if study_column:
         return nct_ids.series(dtype).gather(values).alias(column.name)
@@ -830,7 +849,13 @@ def _column(column: Column, values: Any, nct_ids: _StudyIds | None, study_column
         return values
     if isinstance(values, _Repeated):
         return _series(column.name, [values.value], dtype).gather([0] * values.n_rows)
-    return _series(column.name, values, dtype)
+    fitting = _FITTING_TYPES.get(column.type)
+    if fitting is not None and not set(map(type, values)) <= fitting:
+        raise ValuesDoNotFit(column.name)
+    series = _series(column.name, values, dtype)
+    if column.type in _RANGED_TYPES and series.null_count() != values.count(None):
+        raise ValuesDoNotFit(column.name)
+    return series
 
 
 def _frame(
