@@ -223,7 +223,7 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
     (raw / "d.json").write_text("{not json")
     documents = inventory(raw)
     built = {}
-    for name, workers in (("reference", 1), ("variant", 2)):
+    for name, workers in (("reference", 0), ("variant", 2)):
         built[name] = tmp_path / f"{name}.duckdb"
         with duckdb.connect(str(built[name])) as con:
             summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=25, n_workers=workers,
@@ -251,13 +251,14 @@ def current_records_against_the_rule(warehouse: Path) -> tuple[int, int]:
 
 
 def load_whole_and_in_ranges(raw: Path, documents: list, tmp_path: Path, group_bytes: int, n_workers: int) -> Path:
-    """Full loads of the folder read whole by one process and in ranges by `n_workers`: both load
+    """Full loads of the folder read whole in this process and in ranges by `n_workers` (0: in this
+    process too): both load
     160 studies, 14 superseded records and 1 rejected one, and the same tables row for row. The
     warehouse read in ranges."""
     from pipeline.warehouse.load import load_full
 
     built = {}
-    for name, size, workers in (("whole", 10**12, 1), ("ranges", group_bytes, n_workers)):
+    for name, size, workers in (("whole", 10**12, 0), ("ranges", group_bytes, n_workers)):
         built[name] = tmp_path / f"{name}.duckdb"
         with duckdb.connect(str(built[name])) as con:
             summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
@@ -279,7 +280,7 @@ def write_zip(path: Path, members: list[tuple[str, bytes]]) -> None:
                 archive.writestr(name, data)
 
 
-@pytest.mark.parametrize("n_workers", [1, 2])
+@pytest.mark.parametrize("n_workers", [0, 2])
 def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int):
     from pipeline.warehouse.load import inventory
     from pipeline.warehouse.load.parts import document_groups
@@ -366,7 +367,7 @@ def test_ndjson_files_are_shared_out_in_line_ranges_only_when_workers_would_othe
     assert split_files(tmp_path / "uneven") == {"a.ndjson": 0, "b.ndjson": 0}
 
 
-@pytest.mark.parametrize("n_workers", [1, 2])
+@pytest.mark.parametrize("n_workers", [0, 2])
 def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int, two_cores):
     from pipeline.warehouse.load import inventory
     from pipeline.warehouse.load.parts import LINE_RANGE_GROUPS, document_groups
@@ -429,7 +430,7 @@ def test_an_incremental_build_of_a_rewritten_bulk_file_read_by_workers_in_ranges
     # The next bulk download: 3 studies changed, one gone, one new; the bulk file is read again
     # in ranges by worker processes, and only what changed is rewritten.
     monkeypatch.setattr(parts, "GROUP_BYTES", 20_000 if container == "zip" else 5_000)
-    monkeypatch.setattr(pool, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parts, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(incremental, "STUDIES_PER_BATCH", 3)  # ranges span batches
     assert len(parts.document_groups(inventory(raw).documents)) > 4
     rewritten = [changed(s) if i in (4, 60, 149) else s for i, s in enumerate(STUDIES[:150]) if i != 10] + [STUDIES[170]]

@@ -109,6 +109,8 @@ def read_json_stream(
                 stream.close()
                 return DocumentReading(json_shape(first_value), studies_in(first_value, prefix))
             if isinstance(first_value, dict):
+                # Its text is parsed: not held while the rest of the file is read.
+                first = first._replace(content=b"")
                 return DocumentReading(NDJSON, _ndjson_items(first, first_value, following, lines, prefix, stream))
         elif _line_refusal(first) is not None:
             # Too long or too costly to parse: NDJSON if the next line is a study, else a
@@ -251,6 +253,13 @@ class ZipMembers:
         if sum(m.compress_size for m in members) > archive_bytes:
             raise zipfile.BadZipFile("the members overlap (their compressed sizes add up to more than the archive): "
                                      "not read (a zip bomb?)")
+        # A name may repeat in an archive; positions must not (zipfile reads a member by its
+        # orig_filename, which stays as it was).
+        seen: set[str] = set()
+        for number, member in enumerate(members, 1):
+            if member.filename in seen:
+                member.filename = f"{member.filename} (entry {number})"
+            seen.add(member.filename)
         return members
 
     @property
@@ -308,7 +317,10 @@ class ZipMembers:
         limit = min(limit, member.file_size + 1)
         if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
             with self.zip_file.open(self._zip_info(member)) as stream:
-                return stream.read(limit)
+                data = stream.read(limit)
+            if len(data) > member.file_size:
+                raise zipfile.BadZipFile(f"Bad size for file {member.filename!r}")
+            return data
         self.file.seek(member.header_offset)
         header = self.file.read(_LOCAL_HEADER.size)
         if len(header) != _LOCAL_HEADER.size or header[:4] != zipfile.stringFileHeader:
@@ -326,6 +338,8 @@ class ZipMembers:
             unread -= len(piece)
             piece = piece[: limit - len(data)] if inflater is None else inflater.decompress(piece, limit - len(data))
             data = data + piece if data else piece
+        if len(data) > member.file_size:  # more than its entry says: stopped one byte past it
+            raise zipfile.BadZipFile(f"Bad size for file {member.filename!r}")
         if inflater is not None and len(data) < limit and not inflater.eof:
             raise EOFError("Compressed file ended before the end-of-stream marker was reached")
         if len(data) < limit:  # read whole: its size and checksum can be checked
@@ -374,11 +388,11 @@ def _read_member(archive: ZipMembers, member: zipfile.ZipInfo | MemberEntry) -> 
 class _Line(NamedTuple):
     number: int  # 1-based, counting blank lines
     offset: int  # of the line's first byte in the document
-    content: bytes | None  # None: longer than MAX_RECORD_BYTES, skipped rather than held
+    content: bytes | bytearray | None  # None: longer than MAX_RECORD_BYTES, skipped rather than held
 
 
 def _non_blank_lines(
-    stream: IO[bytes], number: int = 1, offset: int = 0, size: int | None = None, limit: int = MAX_RECORD_BYTES,
+    stream: IO[bytes], number: int = 1, offset: int = 0, size: int | None = None, limit: int | None = None,
 ) -> Iterator[_Line]:
     """The lines of a stream that hold more than whitespace, read in pieces of READ_BUFFER_BYTES.
 
@@ -387,6 +401,7 @@ def _non_blank_lines(
     ``offset`` are those of the stream's first line and byte, ``size`` how many bytes to read
     (None: to the end). A byte order mark at the document's start is not content.
     """
+    limit = MAX_RECORD_BYTES if limit is None else limit
     remaining = size
     # A piece at a time, so that what came before a corrupt part of a stream is read.
     read_piece = getattr(stream, "read1", stream.read)
@@ -413,28 +428,28 @@ def _non_blank_lines(
         number += buffer.count(b"\n", position, start)
         end = buffer.find(b"\n", start)
         if end >= 0:
-            yield _Line(number, base + start, buffer[start : end + 1])
+            yield _Line(number, base + start, buffer[start : end + 1] if end + 1 - start <= limit else None)
             number, position = number + 1, end + 1
             continue
-        # The line runs on past the buffer: gathered piece by piece, or skipped once too long.
+        # The line runs on past the buffer: gathered piece by piece (into one growing buffer,
+        # which orjson parses as it is: no joined copy), or skipped once too long.
         line_offset = base + start
-        pieces: list[bytes] | None = [buffer[start:]]
-        held = len(buffer) - start
+        gathered: bytearray | None = bytearray(memoryview(buffer)[start:])
         base += len(buffer)
         buffer, position = b"", 0
         while piece := read():
             newline = piece.find(b"\n")
-            tail = piece if newline < 0 else piece[: newline + 1]
-            held += len(tail)
-            if pieces is not None:
-                pieces.append(tail)
-                if held > limit:
-                    pieces = None
+            tail = piece if newline < 0 else memoryview(piece)[: newline + 1]
+            if gathered is not None:
+                gathered += tail
+                if len(gathered) > limit:
+                    gathered = None
             if newline >= 0:
                 buffer, position = piece, newline + 1
                 break
             base += len(piece)
-        yield _Line(number, line_offset, None if pieces is None else b"".join(pieces))
+        yield _Line(number, line_offset, gathered)
+        gathered = None
         number += 1
 
 

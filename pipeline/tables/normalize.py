@@ -890,11 +890,17 @@ def _frame(
             [_series(c.name, ordered[c.name], POLARS_TYPES[c.type]) for c in extracted if c.name in ordered]
         )
     first, second = _DERIVED[table.name] if table.name in _DERIVED else _derivations(table)
-    if first:
-        frame = frame.with_columns(first)
-    if second:
-        frame = frame.with_columns(second)
-    return frame.select([c.name for c in table.columns])
+    if first or second:
+        # Derived columns are computed on the columns they read, alone: polars copies the text of
+        # every string column of a frame an expression runs over (a 200 MB field, twice).
+        inputs = frame[sorted({c.derive.from_column for c in table.columns if c.derive is not None})]
+        if first:
+            inputs = inputs.with_columns(first)
+        if second:
+            inputs = inputs.with_columns(second)
+        frame.hstack([inputs[c.name] for c in table.columns if c.derive is not None], in_place=True)
+    # Indexing, not select(): select copies string columns too.
+    return frame[[c.name for c in table.columns]]
 
 
 # ---------------------------------------------------------------- entry point

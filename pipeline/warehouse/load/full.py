@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.documents.api_json import ZipMembers
 from pipeline.tables import schema
 from pipeline.tables.normalize import table_schema
 from pipeline.warehouse.ddl import create_tables, create_views, quote_identifier, quote_literal
-from pipeline.warehouse.load.guard import ErrorRow, guarded_items, normalize_records
-from pipeline.warehouse.load.parts import DocumentPart, document_groups, part_offsets
-from pipeline.warehouse.load.pool import batches, collector_paused, worker_count
+from pipeline.warehouse.load.guard import LARGE_RECORD_BYTES, ErrorRow, guarded_items, normalize_records
+from pipeline.warehouse.load.parts import DocumentPart, document_groups, part_offsets, worker_count
+from pipeline.warehouse.load.pool import batches, collector_paused
 from pipeline.warehouse.load.provenance import LOADED_TABLES, LoadSummary, finish_provenance, summarize, write_errors
 from pipeline.warehouse.load.raw_folder import Inventory, with_hashes
 
@@ -73,6 +75,7 @@ def document_batches(
     item_counts: dict[tuple[str, int], int] = {}
     first = group[0]
     sequence = 0
+    largest = 0  # bytes of the largest record among the batch's candidates
 
     def new_batch() -> Batch:
         return Batch(f"{first.ordinal:07d}-{first.part:05d}-{sequence:06d}", document_part=first.range_key)
@@ -80,17 +83,20 @@ def document_batches(
     batch = new_batch()
 
     def finish(current: Batch) -> Batch:
+        nonlocal largest
         chosen = [studies[nct_id] for nct_id in current.candidates]
         frames, unloadable = normalize_records([study for study, _ in chosen], [place for _, place in chosen])
+        chosen.clear(), studies.clear()  # normalized: the studies are not held while their rows are written
         frames[schema.STUDY_RECORDS.name] = pl.DataFrame(records, schema=table_schema(schema.STUDY_RECORDS), orient="row")
-        for name, frame in frames.items():
+        for name in list(frames):
+            frame = frames.pop(name)  # each frame let go once written
             if frame.height:
-                # Uncompressed: the parts live for seconds, and DuckDB reads them back at once.
-                frame.write_parquet(parts_dir / name / f"{current.batch_id}.parquet", compression="uncompressed")
+                _write_part(frame, parts_dir / name / f"{current.batch_id}.parquet", lean=largest >= LARGE_RECORD_BYTES)
+        largest = 0
         current.errors = errors.copy()
         current.unloadable = {row.nct_id: row for row in unloadable}
         current.part_items = item_counts.copy()
-        errors.clear(), records.clear(), studies.clear(), item_counts.clear()
+        errors.clear(), records.clear(), item_counts.clear()
         return current
 
     for part in group:
@@ -106,14 +112,29 @@ def document_batches(
                 if best is None or version.precedence > best:
                     batch.candidates[version.nct_id] = version.precedence
                     studies[version.nct_id] = (item.study, (version.document_path, version.position))
+                    largest = max(largest, item.n_bytes)
                 full = (len(batch.candidates) >= studies_per_batch
                         or len(records) >= RECORDS_PER_STUDY_BATCH * studies_per_batch)
             if full:
+                item = None
                 yield finish(batch)
                 sequence += 1
                 batch = new_batch()
         batch.finished.append((document.relative_path, forms[document.relative_path], part.size_bytes))
+    item = None
     yield finish(batch)
+
+
+def _write_part(frame: pl.DataFrame, path: Path, lean: bool) -> None:
+    # Uncompressed: the parts live for seconds, and DuckDB reads them back at once. A batch holding
+    # a large record (a text field of hundreds of MB) is written by pyarrow without dictionaries
+    # or statistics: polars' writer takes 7 times a long string's size to write it, pyarrow's
+    # plain pages 3 times. Other batches keep polars' smaller files.
+    if lean:
+        pq.write_table(frame.to_arrow(), path, compression="none", use_dictionary=False, write_statistics=False)
+        pa.default_memory_pool().release_unused()  # what the pages took, given back now
+    else:
+        frame.write_parquet(path, compression="uncompressed")
 
 
 def load_full(
@@ -174,7 +195,7 @@ def load_full(
     finish_provenance(con, folder, forms)
     summary = LoadSummary("full", len(documents), len(documents), n_studies_written=len(winners), inventory=folder)
     summary.stage_seconds = {
-        f"read_normalize ({n_workers} {'worker' if n_workers == 1 else 'workers'})": read_done - started,
+        f"read_normalize ({n_workers or 'no'} {'worker' if n_workers == 1 else 'workers'})": read_done - started,
         "insert": insert_done - read_done,
         "provenance": time.perf_counter() - insert_done,
     }

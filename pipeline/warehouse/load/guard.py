@@ -38,6 +38,10 @@ from pipeline.warehouse.load.records import RecordVersion, canonical_hash, last_
 CHECK_CHUNK = 128
 # orjson writes at most this many levels of nesting (it parses up to 1024).
 _CANONICAL_DEPTH = 255
+_SHOWN_PATH_CHARS = 80
+# A record this large (a study with a text field of hundreds of MB) is held as few times as can
+# be: its canonical JSON is not kept, and its rows are written lean.
+LARGE_RECORD_BYTES = 16 * 1024 * 1024
 
 
 class ErrorRow(NamedTuple):
@@ -51,15 +55,17 @@ class ErrorRow(NamedTuple):
 
 
 class GuardedRecord(NamedTuple):
-    """A record that passed every check: its version, the study, and its canonical JSON."""
+    """A record that passed every check: its version, the study, and its canonical JSON (when asked
+    for: a study with a 200 MB text field should not be held twice)."""
 
     version: RecordVersion
     study: dict
-    canonical: bytes
+    canonical: bytes | None
+    n_bytes: int  # of its canonical JSON
 
 
 def guarded_items(part: DocumentPart, archives: dict[Path, ZipMembers], forms: dict[str, str],
-                  item_counts: dict[tuple[str, int], int]) -> Iterator[GuardedRecord | ErrorRow]:
+                  item_counts: dict[tuple[str, int], int], keep_canonical: bool = False) -> Iterator[GuardedRecord | ErrorRow]:
     """The records of a document (or of a range of it) that pass every check, and an error row
     for each item that does not. `forms` gets the document's form; `item_counts` the number of
     items (records and errors) of a range, from which the records of the ranges after it count on."""
@@ -74,14 +80,14 @@ def guarded_items(part: DocumentPart, archives: dict[Path, ZipMembers], forms: d
             continue
         pending.append((index, item))
         if len(pending) >= CHECK_CHUNK:
-            yield from _checked(part, pending)
+            yield from _checked(part, pending, keep_canonical)
             pending = []
-    yield from _checked(part, pending)
+    yield from _checked(part, pending, keep_canonical)
     if part.range_key is not None:
         item_counts[part.range_key] = index + 1
 
 
-def _checked(part: DocumentPart, pending: list[tuple[int, StudyRecord]]) -> Iterator[GuardedRecord | ErrorRow]:
+def _checked(part: DocumentPart, pending: list[tuple[int, StudyRecord]], keep_canonical: bool) -> Iterator[GuardedRecord | ErrorRow]:
     path = part.document.relative_path
     departures = shape.check([item.study for _, item in pending]) if pending else []
     for (index, item), departure in zip(pending, departures):
@@ -96,7 +102,9 @@ def _checked(part: DocumentPart, pending: list[tuple[int, StudyRecord]]) -> Iter
             continue
         version = RecordVersion(nct_id, path, index, item.position, last_update_post_date(study),
                                 canonical_hash(canonical), part.part)
-        yield GuardedRecord(version, study, canonical)
+        record = GuardedRecord(version, study, canonical if keep_canonical else None, len(canonical))
+        del canonical
+        yield record
 
 
 def _not_canonical(study: dict, error: Exception) -> str:
@@ -105,6 +113,8 @@ def _not_canonical(study: dict, error: Exception) -> str:
     if found is None:
         return f"the record can't be written as canonical JSON to hash its version: {error}"
     path, problem = found
+    if len(path) > _SHOWN_PATH_CHARS:
+        path = path[:_SHOWN_PATH_CHARS] + "..."
     return f"{problem} at {path}: the record can't be written as canonical JSON to hash its version"
 
 

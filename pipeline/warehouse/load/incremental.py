@@ -19,9 +19,9 @@ import polars as pl
 from pipeline.tables import schema
 from pipeline.tables.normalize import table_schema
 from pipeline.warehouse.ddl import quote_identifier
-from pipeline.warehouse.load.guard import ErrorRow, GuardedRecord, guarded_items, normalize_records
-from pipeline.warehouse.load.parts import DocumentPart, document_groups, part_offsets, whole
-from pipeline.warehouse.load.pool import batches, collector_paused, open_archives, worker_count
+from pipeline.warehouse.load.guard import LARGE_RECORD_BYTES, ErrorRow, GuardedRecord, guarded_items, normalize_records
+from pipeline.warehouse.load.parts import DocumentPart, document_groups, part_offsets, whole, worker_count
+from pipeline.warehouse.load.pool import batches, collector_paused, open_archives
 from pipeline.warehouse.load.provenance import (
     LoadSummary,
     delete_studies,
@@ -68,13 +68,14 @@ def scan_batches(
     item_counts: dict[tuple[str, int], int] = {}
     batch = ScanBatch(document_part=document_part)
     for part in group:
-        for item in guarded_items(part, archives, forms, item_counts):
+        for item in guarded_items(part, archives, forms, item_counts, keep_canonical=True):
             if isinstance(item, ErrorRow):
                 batch.errors.append(item)
             else:
                 version = item.version
                 batch.records.append(version.row())
-                if version.record_hash not in loaded_versions:
+                # A large new version is read again when written rather than held meanwhile.
+                if version.record_hash not in loaded_versions and item.n_bytes < LARGE_RECORD_BYTES:
                     batch.new_versions.append((version.document_path, version.record_index, item.canonical))
             if len(batch.records) >= studies_per_batch or len(batch.errors) >= ERRORS_PER_BATCH:
                 yield batch
@@ -209,9 +210,9 @@ def _write_current_records(con, folder: Inventory, wanted: list[tuple[str, str, 
 
     def flush() -> None:
         frames, unloadable = normalize_records(studies, places)
+        studies.clear(), places.clear()
         insert_frames(con, frames)
         write_errors(con, unloadable)
-        studies.clear(), places.clear()
 
     def add(study: dict, document_path: str, position: str) -> None:
         studies.append(study)
@@ -221,7 +222,7 @@ def _write_current_records(con, folder: Inventory, wanted: list[tuple[str, str, 
 
     missing: dict[str, set[int]] = {}
     for _, document_path, record_index, position in wanted:
-        canonical = kept.get((document_path, record_index))
+        canonical = kept.pop((document_path, record_index), None)
         if canonical is None:
             missing.setdefault(document_path, set()).add(record_index)
         else:
@@ -232,4 +233,5 @@ def _write_current_records(con, folder: Inventory, wanted: list[tuple[str, str, 
             for item in guarded_items(whole(by_path[document_path]), archives, {}, {}):
                 if isinstance(item, GuardedRecord) and item.version.record_index in indexes:
                     add(item.study, document_path, item.version.position)
+            item = None  # the last study is not held while the batch is written
     flush()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from pipeline.documents import detect
 from pipeline.documents.api_json import ZIP_ARCHIVE_FAILURES, ZipMembers, ndjson_line_ranges, pack_entries
-from pipeline.documents.bounds import open_regular
+from pipeline.documents.bounds import INFLATE_RATIO, open_regular
 from pipeline.warehouse.load.pool import max_workers
 from pipeline.warehouse.load.raw_folder import RawDocument
 
@@ -18,6 +18,8 @@ from pipeline.warehouse.load.raw_folder import RawDocument
 # ranges of its lines of LINE_RANGE_GROUPS times as many (JSON deflates about 3.5 to 1).
 GROUP_BYTES = 16 * 1024 * 1024
 LINE_RANGE_GROUPS = 4
+# Worker processes pay a start-up cost (~0.5 s to import polars); below this much input they lose.
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ def document_groups(documents: list[RawDocument], group_bytes: int | None = None
                        for part, (members, n_bytes, entries) in enumerate(ranges)]
             size = group_bytes
             continue
-        if size + document.size_bytes > group_bytes:
+        if not groups or size + document.size_bytes > group_bytes:
             groups.append([])
             size = 0
         groups[-1].append(whole(document, ordinal))
@@ -68,6 +70,28 @@ def document_groups(documents: list[RawDocument], group_bytes: int | None = None
     if not _balanced(groups, max_workers()):
         groups = [piece for group in groups for piece in _in_line_ranges(group, LINE_RANGE_GROUPS * group_bytes)]
     return groups
+
+
+def worker_count(documents: list[RawDocument], n_groups: int) -> int:
+    """Worker processes for a build: one per core (at most one per group) when there is enough
+    input to pay for them, else none (the documents are read in this process). Even one group is
+    read by a worker when it is big, or compressed and may inflate past that: the memory reading
+    it took (a study with a text field of hundreds of MB) goes when the worker exits, before this
+    process inserts the rows."""
+    if sum(d.size_bytes for d in documents) < PARALLEL_MIN_BYTES and not any(map(_may_inflate, documents)):
+        return 0
+    return min(n_groups, max_workers())
+
+
+def _may_inflate(document: RawDocument) -> bool:
+    """Whether a document is compressed and big enough to inflate past PARALLEL_MIN_BYTES."""
+    if document.size_bytes * INFLATE_RATIO < PARALLEL_MIN_BYTES:
+        return False
+    try:
+        with open_regular(document.path) as file:
+            return detect.sniff_form(file.read(4)) in (detect.GZIP, detect.ZIP)
+    except OSError:
+        return False
 
 
 def part_offsets(part_items: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:

@@ -19,10 +19,6 @@ from pipeline.documents.api_json import ZipMembers
 
 if TYPE_CHECKING:
     from pipeline.warehouse.load.parts import DocumentPart
-    from pipeline.warehouse.load.raw_folder import RawDocument
-
-# Worker processes pay a start-up cost (~0.5 s to import polars); below this much input they lose.
-PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
 BatchMaker = Callable[[list["DocumentPart"], dict], Iterator]  # (group, open archives) -> batches
 
@@ -36,13 +32,6 @@ def max_workers() -> int:
     """Worker processes at most: one per core, or TRIALS_WORKERS if fewer."""
     cores = cpu_count()
     return max(1, min(cores, int(os.environ.get("TRIALS_WORKERS", cores))))
-
-
-def worker_count(documents: list[RawDocument], n_groups: int) -> int:
-    """Worker processes for a build: one per core, when there is enough input to pay for them."""
-    if n_groups < 2 or sum(d.size_bytes for d in documents) < PARALLEL_MIN_BYTES:
-        return 1
-    return min(n_groups, max_workers())
 
 
 @contextmanager
@@ -74,8 +63,9 @@ class WorkerFailed(RuntimeError):
 
 
 def batches(groups: list[list[DocumentPart]], n_workers: int, make_batches: BatchMaker) -> Iterator:
-    """The batches `make_batches` makes of every group: from worker processes, or in this one."""
-    if n_workers > 1:
+    """The batches `make_batches` makes of every group: from `n_workers` worker processes, or in
+    this one (0)."""
+    if n_workers > 0:
         yield from _parallel_batches(groups, n_workers, make_batches)
         return
     with open_archives() as archives:

@@ -49,7 +49,9 @@ def write_errors(con, rows: list[tuple]) -> None:
 
 
 def insert_frames(con, frames: dict[str, pl.DataFrame]) -> None:
-    for name, frame in frames.items():
+    """Insert each frame into its table, letting go of each once inserted."""
+    for name in list(frames):
+        frame = frames.pop(name)
         if frame.height:
             con.register("batch_rows", frame.to_arrow())
             con.execute(f"insert into {quote_identifier(name)} select * from batch_rows")
