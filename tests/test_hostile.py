@@ -450,3 +450,115 @@ def test_errors_say_plainly_what_is_wrong(tmp_path: Path, good_warehouse: Path) 
         ("nested.zip", "member inner.zip", None, "zip inside zip is not supported"),
     ]
     assert query(warehouse, "select nct_id from studies where nct_id = 'NCT99990002'") == [("NCT99990002",)]
+
+
+# ---------------------------------------------------------------- any value anywhere
+
+
+def _paths(value, path: tuple = ()) -> list[tuple]:
+    """Every place in a record: each object, list and value, by its keys and list positions."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, path + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, path + (index,))
+    return found
+
+
+PLACES = _paths(study())[1:]  # not the record itself: a document that is not a record is the readers' tests' concern
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+FORMS = ("json", "ndjson", "registry_export")
+
+
+def replaced(record: dict, place: tuple, value) -> dict:
+    node = record
+    for step in place[:-1]:
+        node = node[step]
+    node[place[-1]] = value
+    return record
+
+
+@settings(max_examples=12, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(PLACES), ANY_JSON, st.sampled_from(FORMS)), min_size=4, max_size=8))
+def test_any_module_list_or_value_replaced_by_any_json_loads_or_is_reported(tmp_path_factory, mutations) -> None:
+    import duckdb as db
+
+    from pipeline.warehouse.load import inventory, load_full
+
+    raw = good_folder(tmp_path_factory.mktemp("property") / "raw")
+    expected = []  # (document, position) of every mutated record
+    lines = []
+    for number, (place, value, form) in enumerate(mutations):
+        record = replaced(study(f"NCT9999{number:04d}"), place, copy.deepcopy(value))
+        # json, not orjson, writes what JSON can't hold (NaN, integers beyond 64 bits, lone
+        # surrogates) as the odd documents that arrive; repr writes Python's own literals.
+        if form == "json":
+            write(raw / f"{number}.json", json.dumps(record))
+            expected.append((f"{number}.json", ""))
+        elif form == "ndjson":
+            lines.append(json.dumps(record))
+            expected.append(("lines.ndjson", f"line {len(lines)}"))
+        else:
+            write(raw / f"{number}.txt", registry_export(repr(record), f"NCT9999{number:04d}"))
+            expected.append((f"{number}.txt", ""))
+    if lines:
+        write(raw / "lines.ndjson", "\n".join(lines) + "\n")
+    if len(lines) == 1:  # one line is a JSON document, not NDJSON: its record sits at ""
+        expected = [(path, "" if path == "lines.ndjson" else position) for path, position in expected]
+
+    with db.connect() as con:
+        load_full(con, raw, inventory(raw, hash_files=False), raw.parent / "parts")
+        loaded = set(con.execute("select document_path, position from study_records").fetchall())
+        reported = con.execute("select document_path, position, reason from ingest_errors").fetchall()
+        studies = {row[0] for row in con.execute("select nct_id from studies").fetchall()}
+    documents_reported = {path for path, _, _ in reported}
+    documents_loaded = {path for path, _ in loaded}
+    for document, position in expected:
+        # A record loads, or is reported at its position, or its whole document is (a document
+        # that does not parse is one error at the byte where it breaks).
+        assert ((document, position) in loaded or (document, position) in {(p, q) for p, q, _ in reported}
+                or (document in documents_reported and document not in documents_loaded)), (document, position)
+    assert set(GOOD) <= studies
+    # The last resort (splitting a batch that fails to normalize) is never needed: the guard's
+    # checks catch every record the normalizer could not take.
+    assert not [reason for _, _, reason in reported if reason.startswith("could not be normalized")]
+
+
+# ---------------------------------------------------------------- a refresh that fails
+
+
+def test_a_refresh_that_fails_leaves_the_published_warehouse_byte_identical_and_no_staging_file(
+    tmp_path: Path, good_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = good_folder(tmp_path / "raw")
+    warehouse = tmp_path / "w" / "w.duckdb"
+    warehouse.parent.mkdir()
+    for name in ("w.duckdb", "w.history.duckdb"):
+        shutil.copyfile(good_warehouse / name, warehouse.parent / name)
+    published = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    before = sorted(p.name for p in warehouse.parent.iterdir())
+    write(raw / "module.json", orjson.dumps(study(protocolSection__armsInterventionsModule=[1, 2])))
+    write(raw / "bomb.json.gz", gzip.compress(b" " * MIB) * 100)
+
+    def disk_full(con) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(incremental, "mark_current", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        build(raw, warehouse)
+
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == published
+    assert warehouse_files.WarehouseFiles(warehouse).leftovers() == []
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == sorted({*before, "w.duckdb.lock"})
+    monkeypatch.undo()
+    monkeypatch.setattr(build_module, "discover_models", lambda: [])
+    assert build(raw, warehouse).kind == "incremental"
+    assert [row[:3] for row in errors(warehouse)] == [
+        ("bomb.json.gz", "", None), ("module.json", "", "NCT99990001")]
