@@ -36,7 +36,6 @@ import shutil
 import socket
 import stat
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -44,7 +43,7 @@ import warnings
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -165,10 +164,12 @@ def zip_of(members: list[tuple[str, bytes]], compression: int = zipfile.ZIP_DEFL
     return out.getvalue()
 
 
-def zip_member_bomb(inflated: int, declared: int | None = None) -> bytes:
-    """A zip whose one member inflates to `inflated` bytes of spaces; its entries may say `declared`."""
+def zip_bomb(inflated: int, declared: int | None = None, entries: int = 1, fill: bytes = b" ") -> bytes:
+    """A zip of one member that inflates to `inflated` bytes of `fill`, its entry stating
+    `declared` (default: the truth); with `entries` > 1, that many directory entries over the same
+    compressed data (the overlapping-files zip bomb)."""
     inflater = zlib.compressobj(9, zlib.DEFLATED, -15)
-    chunk = b" " * MB
+    chunk = fill * MB
     body = b"".join(inflater.compress(chunk) for _ in range(inflated // MB)) + inflater.flush()
     crc = 0
     for _ in range(inflated // MB):
@@ -176,25 +177,10 @@ def zip_member_bomb(inflated: int, declared: int | None = None) -> bytes:
     size = inflated if declared is None else declared
     name = b"bomb.json"
     local = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(body), size, len(name), 0) + name
-    central = struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(body), size, len(name), 0, 0, 0, 0, 0, 0) + name
-    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local) + len(body), 0)
-    return local + body + central + end
-
-
-def overlapping_zip_bomb(n_members: int, inflated: int) -> bytes:
-    """Many directory entries over one compressed block (the overlapping-files zip bomb)."""
-    inflater = zlib.compressobj(9, zlib.DEFLATED, -15)
-    chunk = b"a" * MB
-    body = b"".join(inflater.compress(chunk) for _ in range(inflated // MB)) + inflater.flush()
-    crc = 0
-    for _ in range(inflated // MB):
-        crc = zlib.crc32(chunk, crc)
-    name = b"k.json"
-    local = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(body), inflated, len(name), 0) + name
-    central = b"".join(
-        struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(body), inflated, len(name) + 4, 0, 0, 0, 0, 0, 0)
-        + name + b"%04d" % i for i in range(n_members))
-    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, n_members, n_members, len(central), len(local) + len(body), 0)
+    names = [name + (b"%05d" % i if entries > 1 else b"") for i in range(entries)]
+    central = b"".join(struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(body), size, len(n), 0, 0, 0, 0, 0, 0) + n
+                       for n in names)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, entries, entries, len(central), len(local) + len(body), 0)
     return local + body + central + end
 
 
@@ -414,9 +400,9 @@ def cases() -> list[Case]:
         file_case("gzip bomb of blank lines", mem, "lines.ndjson.gz", lambda: gzip_stream(b"", b"\n", 4 * 1024 * MB)),
         file_case("gzip bomb of NDJSON lines", mem, "ndjson.gz",
                   lambda: gzip_stream(orjson.dumps(template()) + b"\n", b'{"a":1}\n', 2 * 1024 * MB), expect="either"),
-        file_case("zip member bomb (declared small)", mem, "bomb.zip", lambda: zip_member_bomb(1024 * MB, declared=100)),
-        file_case("zip member bomb (declared huge)", mem, "bomb.zip", lambda: zip_member_bomb(2048 * MB)),
-        file_case("overlapping-entries zip bomb", mem, "overlap.zip", lambda: overlapping_zip_bomb(2000, 64 * MB)),
+        file_case("zip member bomb (declared small)", mem, "bomb.zip", lambda: zip_bomb(1024 * MB, declared=100)),
+        file_case("zip member bomb (declared huge)", mem, "bomb.zip", lambda: zip_bomb(2048 * MB)),
+        file_case("overlapping-entries zip bomb", mem, "overlap.zip", lambda: zip_bomb(64 * MB, entries=2000, fill=b"a")),
         file_case("zip of 300,000 members", mem, "many.zip", lambda: many_member_zip(300_000)),
         file_case("registry export of 60 MB of small items", mem, "export.txt",
                   lambda: registry_export("[" + "{}," * 20_000_000 + "]")),
@@ -550,46 +536,10 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 
 def build(raw: Path, warehouse: Path, log_dir: Path, name: str) -> dict:
     """`trials build` in its own process: exit code, wall time, output, and the peak summed RSS
-    of its process tree (the build and its workers; RSS counts shared pages in each process, so
-    it overstates what the tree takes, never understates it)."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    out_path, err_path = log_dir / f"{name}.out", log_dir / f"{name}.err"
+    of its process tree (the build and its workers) sampled every 20 ms; RSS counts shared pages
+    in each process, so it overstates what the tree takes, never understates it."""
     command = [*bench_run.trials_command(), "build", "--raw-dir", str(raw), "--warehouse", str(warehouse)]
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
-        sampler = RssSampler(process.pid)
-        sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        sampler.done.set()
-        sampler.join()
-    return {"returncode": os.waitstatus_to_exitcode(status), "wall_s": wall, "peak_tree_rss_mb": sampler.peak_kib / 1024,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out_path.read_text(errors="replace"),
-            "stderr_tail": err_path.read_text(errors="replace")[-2000:]}
-
-
-class RssSampler(threading.Thread):
-    """The peak summed RSS of a process and its descendants, sampled every 20 ms."""
-
-    def __init__(self, root: int) -> None:
-        super().__init__(daemon=True)
-        self.root = root
-        self.peak_kib = 0
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in bench_run._descendants(self.root)))
-            self.done.wait(0.02)
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as handle:
-            return int(handle.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    except (OSError, ValueError, IndexError):
-        return 0
+    return bench_run.run_child(command, log_dir, name, memory="rss", interval=0.02)
 
 
 def table_names(con) -> list[str]:

@@ -15,13 +15,11 @@ from __future__ import annotations
 import copy
 import gzip
 import hashlib
-import io
 import json
 import os
 import shutil
 import socket
 import struct
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from conftest import zip_of
 from test_refresh import table_differences
 
 from pipeline.tables import schema
@@ -421,14 +420,6 @@ def test_error_rows_are_written_as_they_come_not_held_to_the_end(tmp_path: Path,
 
 
 # ---------------------------------------------------------------- messages
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def test_errors_say_plainly_what_is_wrong(tmp_path: Path, good_warehouse: Path) -> None:

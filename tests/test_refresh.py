@@ -411,7 +411,7 @@ def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_read
 def test_an_incremental_build_of_a_rewritten_bulk_file_read_by_workers_in_ranges_equals_a_full_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, container: str, two_cores
 ):
-    from pipeline.warehouse.load import incremental, inventory, parts, pool
+    from pipeline.warehouse.load import incremental, inventory, parts
 
     raw = tmp_path / "raw"
     bulk = "ctg-studies.json.zip" if container == "zip" else "bulk.ndjson"

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import polars as pl
 import pyarrow as pa
@@ -25,19 +25,15 @@ from pipeline.tables import schema
 from pipeline.tables.normalize import table_schema
 from pipeline.warehouse.ddl import create_tables, create_views, quote_identifier, quote_literal
 from pipeline.warehouse.load.guard import LARGE_RECORD_BYTES, ErrorRow, guarded_items, normalize_records
-from pipeline.warehouse.load.parts import DocumentPart, document_groups, part_offsets, worker_count
+from pipeline.warehouse.load.parts import (ERRORS_PER_BATCH, STUDIES_PER_BATCH, DocumentPart, ProgressCallback,
+                                           document_groups, part_offsets, worker_count)
 from pipeline.warehouse.load.pool import batches, collector_paused
 from pipeline.warehouse.load.provenance import LOADED_TABLES, LoadSummary, finish_provenance, summarize, write_errors
 from pipeline.warehouse.load.raw_folder import Inventory, with_hashes
 
-STUDIES_PER_BATCH = 2000
-# A batch is finished early when it holds this many records of fewer studies (one study copied a
-# million times) or this many error rows (a document of a million bad lines), so what a worker
-# holds stays bounded whatever a document is made of.
+# A batch is finished early when it holds this many records per study it may hold (one study
+# copied a million times), as it is at ERRORS_PER_BATCH error rows.
 RECORDS_PER_STUDY_BATCH = 4
-ERRORS_PER_BATCH = 10_000
-
-ProgressCallback = Callable[[int], None]
 
 
 @dataclass

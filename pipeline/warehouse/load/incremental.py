@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import orjson
 import polars as pl
@@ -20,7 +20,8 @@ from pipeline.tables import schema
 from pipeline.tables.normalize import table_schema
 from pipeline.warehouse.ddl import quote_identifier
 from pipeline.warehouse.load.guard import LARGE_RECORD_BYTES, ErrorRow, GuardedRecord, guarded_items, normalize_records
-from pipeline.warehouse.load.parts import DocumentPart, document_groups, part_offsets, whole, worker_count
+from pipeline.warehouse.load.parts import (ERRORS_PER_BATCH, STUDIES_PER_BATCH, DocumentPart, ProgressCallback,
+                                           document_groups, part_offsets, whole, worker_count)
 from pipeline.warehouse.load.pool import batches, collector_paused, open_archives
 from pipeline.warehouse.load.provenance import (
     LoadSummary,
@@ -35,13 +36,9 @@ from pipeline.warehouse.load.provenance import (
 )
 from pipeline.warehouse.load.raw_folder import Inventory, RawDocument
 
-STUDIES_PER_BATCH = 2000
 # An incremental build keeps the changed studies it reads in memory up to this many; past it,
 # it reads their documents a second time rather than hold a whole changed bulk file.
 KEPT_CHANGED_STUDIES = 20_000
-ERRORS_PER_BATCH = 10_000
-
-ProgressCallback = Callable[[int], None]
 
 
 @dataclass

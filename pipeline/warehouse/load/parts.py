@@ -6,6 +6,7 @@ and a big NDJSON file in ranges of its lines, so that a single file uses every c
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from pipeline.documents import detect
 from pipeline.documents.api_json import ZIP_ARCHIVE_FAILURES, ZipMembers, ndjson_line_ranges, pack_entries
@@ -20,6 +21,13 @@ GROUP_BYTES = 16 * 1024 * 1024
 LINE_RANGE_GROUPS = 4
 # Worker processes pay a start-up cost (~0.5 s to import polars); below this much input they lose.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+# Studies normalized (full build) or records scanned (incremental build) per batch; a batch ends
+# early at this many error rows (a document of a million bad lines), so what a worker holds stays
+# bounded whatever a document is made of.
+STUDIES_PER_BATCH = 2000
+ERRORS_PER_BATCH = 10_000
+
+ProgressCallback = Callable[[int], None]  # bytes of documents read
 
 
 @dataclass(frozen=True, slots=True)
