@@ -694,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     selected = [case for case in cases() if fnmatch.fnmatch(case.name, args.cases)]
+    # Every build runs a copy of the code taken now: an edit meanwhile would turn the refreshes
+    # into full builds (the code's hash is part of the warehouse).
+    bench_run.freeze_code(args.workdir / "code")
     base = prepare_base(args.workdir)
 
     def one(case: Case) -> dict:

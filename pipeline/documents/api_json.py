@@ -15,6 +15,13 @@ A document that cannot be parsed yields one error whose position reads
 ``line 12, column 5 (byte 3456)`` and whose reason starts ``malformed JSON:`` or, when the
 text stops mid-value, ``truncated JSON:``; such a document has form ``json`` because its
 shape is unknowable.
+
+Bounds (``bounds``): lines are read in pieces, whitespace skipped without being held; a line, a
+member or a document read whole is at most ``MAX_RECORD_BYTES`` and is not parsed when parsing
+it would cost too much memory; a zip's directory is refused when it lists more than
+``MAX_ZIP_MEMBERS`` members or members that overlap, and a member that would inflate more than
+``INFLATE_RATIO`` times, or past the size its entry states, is an error. A zip or gzip inside a
+zip member is named as such.
 """
 from __future__ import annotations
 

@@ -62,10 +62,17 @@ class Expectation:
     children: dict[str, "Expectation"] = field(default_factory=dict)  # an object's mapped keys
     items: "Expectation | None" = None  # a list's elements
     types: set[str] = field(default_factory=set)  # a scalar's column types
+    conflicted: bool = False  # read as two kinds of value: left unchecked
 
     def require(self, kind: str) -> "Expectation":
-        # Two readings of one path that disagree (an object here, text there) leave it unchecked.
-        self.kind = kind if self.kind is None or self.kind == kind else ANY
+        # A reading that takes anything (a section kept whole, a JSON column) gives way to one that
+        # reads inside the value; two that disagree (an object here, text there) leave it unchecked.
+        if self.conflicted or kind == self.kind or (kind == ANY and self.kind is not None):
+            return self
+        if self.kind in (None, ANY):
+            self.kind = kind
+        else:
+            self.kind, self.conflicted = ANY, True
         return self
 
     @cached_property
