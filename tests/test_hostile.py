@@ -367,6 +367,7 @@ def test_bombs_and_oversized_input_stop_at_a_bound_with_a_plain_error(tmp_path: 
     monkeypatch.setattr(bounds, "PARSE_CHECK_FROM_BYTES", 32 * 1024)
     monkeypatch.setattr(bounds, "MAX_PARSED_BYTES", 1 * MIB)
     monkeypatch.setattr(export_reader, "MAX_LITERAL_VALUES", 1000)
+    monkeypatch.setattr(api_json, "MAX_LINES", 3)
     spaces = gzip.compress(b" " * MIB)
 
     def hostile(raw: Path) -> None:
@@ -378,6 +379,7 @@ def test_bombs_and_oversized_input_stop_at_a_bound_with_a_plain_error(tmp_path: 
         write(raw / "objects.json", b"[" + b"{}," * 15_000 + b"{}]")
         write(raw / "long.ndjson", orjson.dumps(study("NCT99990002")) + b"\n" + b'{"a": "' + b"x" * 100_000 + b'"}\n')
         write(raw / "items.txt", registry_export("[" + "0, " * 2000 + "]"))
+        write(raw / "lines.ndjson", orjson.dumps(study("NCT99990003")) + b"\n" + b'{"a": 1}\n' * 2 + b"\n" + b'{"a": 1}\n' * 5)
 
     warehouse = build_both(tmp_path, good_warehouse, hostile)
 
@@ -387,6 +389,10 @@ def test_bombs_and_oversized_input_stop_at_a_bound_with_a_plain_error(tmp_path: 
         ("declared.zip", "member bomb.json", None,
          "the zip member inflates to more than 1 MiB (100 times its compressed size): not read further (a decompression bomb?)"),
         ("items.txt", "line 8", None, "registry export literal holds more than 1,000 values at line 8"),
+        ("lines.ndjson", "line 2", None, "record has no NCT id (protocolSection.identificationModule.nctId)"),
+        ("lines.ndjson", "line 3", None, "record has no NCT id (protocolSection.identificationModule.nctId)"),
+        ("lines.ndjson", "line 5", None, "not read from this line on: a document is read to line 3 at most (the whole "
+                                         "registry is under a million studies, one a line)"),
         ("long.ndjson", "line 2", None, "line longer than 65,536 bytes: not read"),
         ("lying.zip", "member bomb.json", None, "unreadable zip member: Bad size for file 'bomb.json'"),
         ("objects.json", "", None,
@@ -395,7 +401,8 @@ def test_bombs_and_oversized_input_stop_at_a_bound_with_a_plain_error(tmp_path: 
                                   "than the archive): not read (a zip bomb?)"),
         ("spaces.json.gz", "", None, f"the gzip document {bomb}"),
     ]
-    assert query(warehouse, "select nct_id from studies where nct_id = 'NCT99990002'") == [("NCT99990002",)]
+    assert query(warehouse, "select nct_id from studies where nct_id in ('NCT99990002', 'NCT99990003') order by 1") == [
+        ("NCT99990002",), ("NCT99990003",)]
 
 
 def test_error_rows_are_written_as_they_come_not_held_to_the_end(tmp_path: Path, good_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -75,6 +75,10 @@ MAX_MEMBER_BYTES = MAX_RECORD_BYTES
 # the build's main process); a directory far beyond that is not a registry download.
 MAX_ZIP_MEMBERS = 1_500_000
 
+# One study a line, the whole registry (600,000 studies) is well under a million lines. Past this
+# line a document is not read (a small gzip of junk lines would otherwise cost hours of rejecting).
+MAX_LINES = 5_000_000
+
 # NDJSON lines average 17 KB; with the default 8 KiB buffer each one is read in pieces and joined.
 READ_BUFFER_BYTES = 1024 * 1024
 
@@ -119,6 +123,9 @@ def read_json_stream(
                 # Its text is parsed: not held while the rest of the file is read.
                 first = first._replace(content=b"")
                 return DocumentReading(NDJSON, _ndjson_items(first, first_value, following, lines, prefix, stream))
+        elif first.past_last:
+            stream.close()
+            return DocumentReading(JSON, iter([ReadError(join_position(prefix, f"line {first.number}"), _line_refusal(first), "")]))
         elif _line_refusal(first) is not None:
             # Too long or too costly to parse: NDJSON if the next line is a study, else a
             # document that can't be read whole either.
@@ -160,8 +167,9 @@ def json_shape(value: Any) -> str:
     return JSON_STUDY
 
 
-def studies_in(value: Any, position: str) -> Iterator[ReadItem]:
-    """Every study a parsed JSON value holds, each checked, with its position."""
+def studies_in(value: Any, position: str, source: bytes | bytearray = b"") -> Iterator[ReadItem]:
+    """Every study a parsed JSON value holds, each checked, with its position; `source`, the text
+    of a value that is one study, gives a rejected study its excerpt (cheaper than its repr)."""
     if isinstance(value, list):
         for index, item in enumerate(value):
             yield check_study(item, join_position(position, f"[{index}]"))
@@ -169,7 +177,7 @@ def studies_in(value: Any, position: str) -> Iterator[ReadItem]:
         for index, item in enumerate(value["studies"]):
             yield check_study(item, join_position(position, f"studies[{index}]"))
     else:
-        yield check_study(value, position)
+        yield check_study(value, position, source)
 
 
 def join_position(outer: str, inner: str) -> str:
@@ -396,6 +404,7 @@ class _Line(NamedTuple):
     number: int  # 1-based, counting blank lines
     offset: int  # of the line's first byte in the document
     content: bytes | bytearray | None  # None: longer than MAX_RECORD_BYTES, skipped rather than held
+    past_last: bool = False  # the first line past MAX_LINES: it and the rest are not read
 
 
 def _non_blank_lines(
@@ -409,6 +418,8 @@ def _non_blank_lines(
     (None: to the end). A byte order mark at the document's start is not content.
     """
     limit = MAX_RECORD_BYTES if limit is None else limit
+    if number > MAX_LINES + 1:
+        return  # a range of lines past the last read: the range before it says so
     remaining = size
     # A piece at a time, so that what came before a corrupt part of a stream is read.
     read_piece = getattr(stream, "read1", stream.read)
@@ -433,6 +444,9 @@ def _non_blank_lines(
             continue
         start = content.start()
         number += buffer.count(b"\n", position, start)
+        if number > MAX_LINES:
+            yield _Line(number, base + start, None, past_last=True)
+            return
         end = buffer.find(b"\n", start)
         if end >= 0:
             yield _Line(number, base + start, buffer[start : end + 1] if end + 1 - start <= limit else None)
@@ -470,7 +484,11 @@ def _parse_alone(content: bytes | None) -> Any:
 
 
 def _line_refusal(line: _Line) -> str | None:
-    """Why a line is not parsed at all: too long, or too costly to parse; None when it may be."""
+    """Why a line is not parsed at all: past the last line read, too long, or too costly to
+    parse; None when it may be."""
+    if line.past_last:
+        return (f"not read from this line on: a document is read to line {MAX_LINES:,} at most (the whole "
+                "registry is under a million studies, one a line)")
     if line.content is None:
         return f"line longer than {mib(MAX_RECORD_BYTES)}: not read"
     return parse_cost_error(line.content, "line")
@@ -545,7 +563,7 @@ def _ndjson_line(line: _Line, prefix: str) -> Iterator[ReadItem]:
     except orjson.JSONDecodeError as error:
         yield _line_error(line, error, position)
         return
-    yield from studies_in(value, position)
+    yield from studies_in(value, position, line.content)
 
 
 def _line_error(line: _Line, error: orjson.JSONDecodeError, position: str) -> ReadError:

@@ -81,7 +81,8 @@ def document_batches(
     def finish(current: Batch) -> Batch:
         nonlocal largest
         chosen = [studies[nct_id] for nct_id in current.candidates]
-        frames, unloadable = normalize_records([study for study, _ in chosen], [place for _, place in chosen])
+        # A batch of error rows alone (a document of bad lines) has no studies to normalize.
+        frames, unloadable = normalize_records([study for study, _ in chosen], [place for _, place in chosen]) if chosen else ({}, [])
         chosen.clear(), studies.clear()  # normalized: the studies are not held while their rows are written
         frames[schema.STUDY_RECORDS.name] = pl.DataFrame(records, schema=table_schema(schema.STUDY_RECORDS), orient="row")
         for name in list(frames):
