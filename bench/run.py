@@ -137,31 +137,46 @@ def _memory_kib(pid: int) -> int:
         return 0
 
 
-class TreeMemorySampler(threading.Thread):
-    """Samples the summed memory (PSS) of a process and all its descendants every ``interval``
-    seconds: ``ru_maxrss`` is the peak of the largest single process, which undercounts a
-    stage that runs worker processes side by side."""
+def _rss_kib(pid: int) -> int:
+    """Resident set size: shared pages counted in every process that maps them."""
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
 
-    def __init__(self, pid: int, interval: float = 0.1):
+
+MEMORY_MEASURES = {"pss": _memory_kib, "rss": _rss_kib}
+
+
+class TreeMemorySampler(threading.Thread):
+    """Samples the summed memory (PSS, or RSS) of a process and all its descendants every
+    ``interval`` seconds: ``ru_maxrss`` is the peak of the largest single process, which
+    undercounts a stage that runs worker processes side by side."""
+
+    def __init__(self, pid: int, interval: float = 0.1, memory: str = "pss"):
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self.measure = MEMORY_MEASURES[memory]
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            total = sum(_memory_kib(pid) for pid in _descendants(self.pid))
+            total = sum(self.measure(pid) for pid in _descendants(self.pid))
             self.peak_kib = max(self.peak_kib, total)
             self.done.wait(self.interval)
 
 
-def run_child(cmd: list[str], log_dir: Path, name: str, env: dict | None = None) -> dict:
-    """Run one command in a child process: wall time, peak RSS (MB), exit code, output."""
+def run_child(cmd: list[str], log_dir: Path, name: str, env: dict | None = None, memory: str = "pss",
+              interval: float = 0.1) -> dict:
+    """Run one command in a child process: wall time, peak RSS (MB), the peak summed `memory`
+    (pss or rss) of its process tree sampled every `interval` seconds, exit code, output."""
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / f"{name}.out", log_dir / f"{name}.err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=CODE_ROOT, env=child_env(env))
-        sampler = TreeMemorySampler(process.pid)
+        sampler = TreeMemorySampler(process.pid, interval, memory)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
@@ -172,7 +187,7 @@ def run_child(cmd: list[str], log_dir: Path, name: str, env: dict | None = None)
         "wall_s": wall,
         # ru_maxrss (KiB on Linux) of the child, or of its largest waited-for descendant.
         "peak_rss_mb": usage.ru_maxrss / 1024,
-        "peak_tree_pss_mb": sampler.peak_kib / 1024,
+        f"peak_tree_{memory}_mb": sampler.peak_kib / 1024,
         "user_s": usage.ru_utime,
         "sys_s": usage.ru_stime,
         "returncode": process.returncode,

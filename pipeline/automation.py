@@ -165,31 +165,31 @@ class FolderSnapshot:
 def snapshot_folder(raw_dir: Path) -> FolderSnapshot:
     """Fingerprint of the folder's non-hidden files from their names, sizes and mtimes (no reads)."""
     entries: list[tuple[str, int, int]] = []
-
-    def walk(directory: str, prefix: str) -> None:
+    # A stack, not recursion: a hostile tree may be thousands of folders deep.
+    folders = [(str(raw_dir), "")]
+    while folders:
+        directory, prefix = folders.pop()
         try:
             with os.scandir(directory) as it:
                 children = list(it)
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
-            return  # vanished mid-scan (the fingerprint still changes) or unreadable
+        except OSError:
+            continue  # vanished mid-scan (the fingerprint still changes), unreadable, or a path too long
         for entry in children:
             if entry.name.startswith("."):
                 continue
             relative = f"{prefix}{entry.name}"
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, relative + "/")
+                    folders.append((entry.path, relative + "/"))
                 elif entry.is_file():
                     stat = entry.stat()
                     entries.append((relative, stat.st_size, stat.st_mtime_ns))
-            except (FileNotFoundError, PermissionError):
+            except OSError:
                 continue
-
-    walk(str(raw_dir), "")
     entries.sort()
     digest = hashlib.sha256()
     for relative, size, mtime_ns in entries:
-        digest.update(f"{relative}\0{size}\0{mtime_ns}\n".encode())
+        digest.update(f"{relative}\0{size}\0{mtime_ns}\n".encode(errors="surrogateescape"))  # names need not be UTF-8
     newest = max((mtime_ns for _, _, mtime_ns in entries), default=None)
     return FolderSnapshot(digest.hexdigest(), len(entries), newest)
 

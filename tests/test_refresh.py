@@ -262,7 +262,7 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path):
     (raw / "d.json").write_text("{not json")
     documents = inventory(raw)
     built = {}
-    for name, workers in (("reference", 1), ("variant", 2)):
+    for name, workers in (("reference", 0), ("variant", 2)):
         built[name] = tmp_path / f"{name}.duckdb"
         with duckdb.connect(str(built[name])) as con:
             summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=25, n_workers=workers,
@@ -290,13 +290,14 @@ def current_records_against_the_rule(warehouse: Path) -> tuple[int, int]:
 
 
 def load_whole_and_in_ranges(raw: Path, documents: list, tmp_path: Path, group_bytes: int, n_workers: int) -> Path:
-    """Full loads of the folder read whole by one process and in ranges by `n_workers`: both load
+    """Full loads of the folder read whole in this process and in ranges by `n_workers` (0: in this
+    process too): both load
     160 studies, 14 superseded records and 1 rejected one, and the same tables row for row. The
     warehouse read in ranges."""
     from pipeline.warehouse.load import load_full
 
     built = {}
-    for name, size, workers in (("whole", 10**12, 1), ("ranges", group_bytes, n_workers)):
+    for name, size, workers in (("whole", 10**12, 0), ("ranges", group_bytes, n_workers)):
         built[name] = tmp_path / f"{name}.duckdb"
         with duckdb.connect(str(built[name])) as con:
             summary = load_full(con, raw, documents, tmp_path / f"parts-{name}", studies_per_batch=7, n_workers=workers,
@@ -318,9 +319,10 @@ def write_zip(path: Path, members: list[tuple[str, bytes]]) -> None:
                 archive.writestr(name, data)
 
 
-@pytest.mark.parametrize("n_workers", [1, 2])
+@pytest.mark.parametrize("n_workers", [0, 2])
 def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int):
-    from pipeline.warehouse.load import document_groups, inventory
+    from pipeline.warehouse.load import inventory
+    from pipeline.warehouse.load.parts import document_groups
 
     raw = tmp_path / "raw"
     members = [(f"{s['protocolSection']['identificationModule']['nctId']}.json", orjson.dumps(s)) for s in STUDIES[:150]]
@@ -332,10 +334,10 @@ def test_a_big_zip_shared_out_in_member_ranges_loads_exactly_what_one_reading_lo
     write_ndjson(raw / "later.ndjson", STUDIES[140:160])
     documents = inventory(raw)
 
-    ranges = [part for group in document_groups(documents, group_bytes=20_000) for part in group if part.members]
+    ranges = [part for group in document_groups(documents.documents, group_bytes=20_000) for part in group if part.members]
     assert len(ranges) > 4 and ranges[0].members[0] == 0 and ranges[-1].members[1] == len(members) - 1  # the folder entry is no member
     assert [p.members[0] for p in ranges[1:]] == [p.members[1] for p in ranges[:-1]]
-    assert sum(p.size_bytes for p in ranges) == documents[0].size_bytes
+    assert sum(p.size_bytes for p in ranges) == documents.documents[0].size_bytes
 
     in_ranges = load_whole_and_in_ranges(raw, documents, tmp_path, 20_000, n_workers)
     nct = STUDIES[7]["protocolSection"]["identificationModule"]["nctId"]
@@ -352,12 +354,14 @@ def test_workers_read_member_ranges_from_the_directory_entries_they_are_given(tm
     # The bulk download's directory holds 600,000 entries: the writer reads it once and hands
     # each range its entries, so a worker reads its members without parsing the directory.
     from pipeline.documents import api_json, read_document
-    from pipeline.warehouse.load import _read_members_guarded, document_groups, inventory
+    from pipeline.warehouse.load import inventory
+    from pipeline.warehouse.load.guard import read_part
+    from pipeline.warehouse.load.parts import document_groups
 
     bulk = tmp_path / "raw" / "ctg-studies.json.zip"
     names = [f"{s['protocolSection']['identificationModule']['nctId']}.json" for s in STUDIES[:60]]
     write_zip(bulk, [("sub/", b"")] + [(n, orjson.dumps(s)) for n, s in zip(names, STUDIES[:60])])
-    ranges = [part for group in document_groups(inventory(tmp_path / "raw"), group_bytes=20_000) for part in group]
+    ranges = [part for group in document_groups(inventory(tmp_path / "raw").documents, group_bytes=20_000) for part in group]
     assert len(ranges) > 2
     assert [m.filename for part in ranges for m in api_json.unpack_entries(part.zip_entries)] == names
     whole = [(item.position, item.nct_id) for item in read_document(bulk).items]
@@ -367,27 +371,27 @@ def test_workers_read_member_ranges_from_the_directory_entries_they_are_given(tm
 
     monkeypatch.setattr(api_json.zipfile, "ZipFile", no_directory)
     archives: dict = {}
-    in_ranges = [(item.position, item.nct_id) for part in ranges
-                 for item in _read_members_guarded(bulk, part.members, archives, part.zip_entries).items]
+    in_ranges = [(item.position, item.nct_id) for part in ranges for item in read_part(part, archives).items]
     assert in_ranges == whole and len(whole) == 60
 
 
 @pytest.fixture
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whether NDJSON files are split depends on the cores; the tests fix them at two."""
-    from pipeline.warehouse import load
+    from pipeline.warehouse.load import pool
 
-    monkeypatch.setattr(load, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pool, "cpu_count", lambda: 2)
     monkeypatch.delenv("TRIALS_WORKERS", raising=False)
 
 
 def test_ndjson_files_are_shared_out_in_line_ranges_only_when_workers_would_otherwise_idle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_cores
 ):
-    from pipeline.warehouse import load
+    from pipeline.warehouse.load import inventory, pool
+    from pipeline.warehouse.load.parts import document_groups
 
     def split_files(raw: Path) -> dict[str, int]:
-        groups = load.document_groups(load.inventory(raw), group_bytes=5_000)
+        groups = document_groups(inventory(raw).documents, group_bytes=5_000)
         return {path: sum(1 for g in groups if g[0].lines and g[0].document.relative_path == path)
                 for path in sorted({p.document.relative_path for g in groups for p in g})}
 
@@ -398,13 +402,14 @@ def test_ndjson_files_are_shared_out_in_line_ranges_only_when_workers_would_othe
     write_ndjson(tmp_path / "uneven" / "b.ndjson", STUDIES[200:201])
     ranges = split_files(tmp_path / "uneven")
     assert ranges["a.ndjson"] > 4 and ranges["b.ndjson"] == 0  # one line is no range
-    monkeypatch.setattr(load, "cpu_count", lambda: 1)
+    monkeypatch.setattr(pool, "cpu_count", lambda: 1)
     assert split_files(tmp_path / "uneven") == {"a.ndjson": 0, "b.ndjson": 0}
 
 
-@pytest.mark.parametrize("n_workers", [1, 2])
+@pytest.mark.parametrize("n_workers", [0, 2])
 def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_reading_loads(tmp_path: Path, n_workers: int, two_cores):
-    from pipeline.warehouse.load import LINE_RANGE_GROUPS, document_groups, inventory
+    from pipeline.warehouse.load import inventory
+    from pipeline.warehouse.load.parts import LINE_RANGE_GROUPS, document_groups
 
     raw = tmp_path / "raw"
     lines = [orjson.dumps(s) for s in STUDIES[:150]]
@@ -419,7 +424,7 @@ def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_read
     documents = inventory(raw)
 
     group_bytes = 20_000
-    ranges = [part for group in document_groups(documents, group_bytes) for part in group
+    ranges = [part for group in document_groups(documents.documents, group_bytes) for part in group
               if part.lines and part.document.relative_path == "bulk.ndjson"]
     data = (raw / "bulk.ndjson").read_bytes()
     assert len(ranges) > 4 and ranges[0].lines[0] == 0 and ranges[-1].lines[1] == len(data)
@@ -445,7 +450,7 @@ def test_a_big_ndjson_file_shared_out_in_line_ranges_loads_exactly_what_one_read
 def test_an_incremental_build_of_a_rewritten_bulk_file_read_by_workers_in_ranges_equals_a_full_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, container: str, two_cores
 ):
-    from pipeline.warehouse import load
+    from pipeline.warehouse.load import incremental, inventory, parts
 
     raw = tmp_path / "raw"
     bulk = "ctg-studies.json.zip" if container == "zip" else "bulk.ndjson"
@@ -463,10 +468,10 @@ def test_an_incremental_build_of_a_rewritten_bulk_file_read_by_workers_in_ranges
 
     # The next bulk download: 3 studies changed, one gone, one new; the bulk file is read again
     # in ranges by worker processes, and only what changed is rewritten.
-    monkeypatch.setattr(load, "GROUP_BYTES", 20_000 if container == "zip" else 5_000)
-    monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(load, "STUDIES_PER_BATCH", 3)  # ranges span batches
-    assert len(load.document_groups(load.inventory(raw))) > 4
+    monkeypatch.setattr(parts, "GROUP_BYTES", 20_000 if container == "zip" else 5_000)
+    monkeypatch.setattr(parts, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(incremental, "STUDIES_PER_BATCH", 3)  # ranges span batches
+    assert len(parts.document_groups(inventory(raw).documents)) > 4
     rewritten = [changed(s) if i in (4, 60, 149) else s for i, s in enumerate(STUDIES[:150]) if i != 10] + [STUDIES[170]]
     write_bulk(rewritten)
     second = build(raw, warehouse)
@@ -480,11 +485,13 @@ def test_an_incremental_build_of_a_rewritten_bulk_file_read_by_workers_in_ranges
 
 
 def test_a_member_range_of_an_archive_that_can_no_longer_be_read_is_an_error_row_naming_the_range(tmp_path: Path):
-    from pipeline.warehouse.load import _read_members_guarded
+    from pipeline.warehouse.load import RawDocument
+    from pipeline.warehouse.load.guard import read_part
+    from pipeline.warehouse.load.parts import DocumentPart
 
     gone = tmp_path / "replaced.zip"
     gone.write_bytes(b"not a zip any more")
-    reading = _read_members_guarded(gone, (200, 400), {})
+    reading = read_part(DocumentPart(0, RawDocument(gone, "replaced.zip", 18, None, ""), members=(200, 400)), {})
     assert reading.form == "zip"
     assert [(e.position, e.reason) for e in reading.items] == [
         ("members 201 to 400", "could not read the document: BadZipFile: File is not a zip file"),

@@ -15,10 +15,18 @@ A document that cannot be parsed yields one error whose position reads
 ``line 12, column 5 (byte 3456)`` and whose reason starts ``malformed JSON:`` or, when the
 text stops mid-value, ``truncated JSON:``; such a document has form ``json`` because its
 shape is unknowable.
+
+Bounds (``bounds``): lines are read in pieces, whitespace skipped without being held; a line, a
+member or a document read whole is at most ``MAX_RECORD_BYTES`` and is not parsed when parsing
+it would cost too much memory; a zip's directory is refused when it lists more than
+``MAX_ZIP_MEMBERS`` members or members that overlap, and a member that would inflate more than
+``INFLATE_RATIO`` times, or past the size its entry states, is an error. A zip or gzip inside a
+zip member is named as such.
 """
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -29,12 +37,25 @@ from typing import IO, Any, NamedTuple
 import orjson
 from isal import isal_zlib
 
+from pipeline.documents.bounds import (
+    MAX_RECORD_BYTES,
+    MEMBER_INFLATE_FLOOR,
+    LimitExceeded,
+    inflate_error,
+    inflate_limit,
+    mib,
+    open_regular,
+    parse_cost_error,
+    read_at_most,
+)
 from pipeline.documents.detect import (
     EMPTY,
+    GZIP,
     JSON,
     UTF8_BOM,
     UTF16,
     XML,
+    ZIP,
     empty_document_error,
     excerpt_at,
     first_non_utf8_byte,
@@ -50,13 +71,23 @@ JSON_PAGE = "json_page"
 NDJSON = "ndjson"
 
 # One study is at most a few MiB; a member far beyond that is a decompression bomb.
-MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_MEMBER_BYTES = MAX_RECORD_BYTES
+# The bulk download lists about 600,000 members (610 bytes each as ZipInfo objects, read once by
+# the build's main process); a directory far beyond that is not a registry download.
+MAX_ZIP_MEMBERS = 1_500_000
+
+# One study a line, the whole registry (600,000 studies) is well under a million lines. Past this
+# line a document is not read (a small gzip of junk lines would otherwise cost hours of rejecting).
+MAX_LINES = 5_000_000
 
 # NDJSON lines average 17 KB; with the default 8 KiB buffer each one is read in pieces and joined.
 READ_BUFFER_BYTES = 1024 * 1024
 
 _NOT_PARSED = object()
-_ZIP_MEMBER_FAILURES = (zipfile.BadZipFile, zlib.error, isal_zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+_ZIP_MEMBER_FAILURES = (zipfile.BadZipFile, zlib.error, isal_zlib.error, EOFError, OSError, RuntimeError,
+                        NotImplementedError, ValueError, OverflowError, struct.error, LimitExceeded)
+# JSON's whitespace; a run of it, however long, is skipped without being held.
+_CONTENT_BYTE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
 
 
 def read_json_bytes(data: bytes, prefix: str = "") -> DocumentReading:
@@ -72,34 +103,60 @@ def read_json_stream(
     NDJSON is told from a pretty-printed object by its first non-blank line: only in NDJSON
     does that line parse alone as an object with more content after it. Deciding this from
     the first two lines lets NDJSON stream line by line, never held whole. Any other shape
-    is parsed whole, using ``whole()`` (default: rewind and read) to get the document.
+    is parsed whole, using ``whole()`` (default: rewind and read) to get the document, if it
+    is at most ``MAX_RECORD_BYTES`` and would not cost too much memory once parsed.
+    Lines are read in bounded pieces: a line longer than that is skipped, not held.
     The stream is closed once the document has been read.
     """
-    lines = _numbered_lines(stream)
+    lines = _non_blank_lines(stream)
     try:
-        first = _next_non_blank(lines)
+        first = next(lines, None)
         if first is None:
             stream.close()
             return DocumentReading(EMPTY, iter([empty_document_error(prefix)]))
         first_value = _parse_alone(first.content)
         if first_value is not _NOT_PARSED:
-            following = _next_non_blank(lines)
+            following = next(lines, None)
             if following is None:
                 stream.close()
                 return DocumentReading(json_shape(first_value), studies_in(first_value, prefix))
             if isinstance(first_value, dict):
+                # Its text is parsed: not held while the rest of the file is read.
+                first = first._replace(content=b"")
                 return DocumentReading(NDJSON, _ndjson_items(first, first_value, following, lines, prefix, stream))
+        elif first.past_last:
+            stream.close()
+            return DocumentReading(JSON, iter([ReadError(join_position(prefix, f"line {first.number}"), _line_refusal(first), "")]))
+        elif _line_refusal(first) is not None:
+            # Too long or too costly to parse: NDJSON if the next line is a study, else a
+            # document that can't be read whole either.
+            following = next(lines, None)
+            if following is not None and isinstance(_parse_alone(following.content), dict):
+                return DocumentReading(NDJSON, _ndjson_items(first, None, following, lines, prefix, stream))
+            stream.close()
+            return DocumentReading(JSON, iter([_whole_refusal(first.content, prefix)]))
         lines.close()
         if whole is None:
             stream.seek(0)
-            data = stream.read()
+            data = read_at_most(stream, MAX_RECORD_BYTES)
         else:
             data = whole()
     except BaseException:
         stream.close()
         raise
     stream.close()
+    if len(data) > MAX_RECORD_BYTES or parse_cost_error(data, "") is not None:
+        return DocumentReading(JSON, iter([_whole_refusal(data, prefix)]))
     return _read_whole(data, prefix)
+
+
+def _whole_refusal(data: bytes | None, prefix: str) -> ReadError:
+    """The error for a JSON document too large (None: larger than MAX_RECORD_BYTES) or too costly
+    to parse whole."""
+    if data is None or len(data) > MAX_RECORD_BYTES:
+        return ReadError(prefix, f"JSON document larger than {mib(MAX_RECORD_BYTES)} that is not one study per line "
+                                 "(NDJSON): not read (write big collections as NDJSON or the bulk zip)", "")
+    return ReadError(prefix, parse_cost_error(data, "JSON document"), excerpt_at(data, 0))
 
 
 def json_shape(value: Any) -> str:
@@ -111,8 +168,9 @@ def json_shape(value: Any) -> str:
     return JSON_STUDY
 
 
-def studies_in(value: Any, position: str) -> Iterator[ReadItem]:
-    """Every study a parsed JSON value holds, each checked, with its position."""
+def studies_in(value: Any, position: str, source: bytes | bytearray = b"") -> Iterator[ReadItem]:
+    """Every study a parsed JSON value holds, each checked, with its position; `source`, the text
+    of a value that is one study, gives a rejected study its excerpt (cheaper than its repr)."""
     if isinstance(value, list):
         for index, item in enumerate(value):
             yield check_study(item, join_position(position, f"[{index}]"))
@@ -120,7 +178,7 @@ def studies_in(value: Any, position: str) -> Iterator[ReadItem]:
         for index, item in enumerate(value["studies"]):
             yield check_study(item, join_position(position, f"studies[{index}]"))
     else:
-        yield check_study(value, position)
+        yield check_study(value, position, source)
 
 
 def join_position(outer: str, inner: str) -> str:
@@ -185,7 +243,7 @@ class ZipMembers:
     download's holds 600,000 entries, 3 to 4.5 s of parsing in each process."""
 
     def __init__(self, archive: str | Path | IO[bytes], read_directory: bool = True) -> None:
-        self._owned = None if hasattr(archive, "read") else open(archive, "rb")
+        self._owned = None if hasattr(archive, "read") else open_regular(archive)
         self.file: IO[bytes] = self._owned or archive
         self._zip_file: zipfile.ZipFile | None = None
         self._members: list[zipfile.ZipInfo] | None = None
@@ -198,7 +256,27 @@ class ZipMembers:
             raise
 
     def _directory(self) -> list[zipfile.ZipInfo]:
-        return [m for m in self.zip_file.infolist() if not m.is_dir()]
+        """The file members, once the directory is known not to be hostile: at most
+        MAX_ZIP_MEMBERS entries (counted before they are parsed), whose data do not overlap (a
+        bomb of many entries over one compressed block adds up to more than the archive)."""
+        self.file.seek(0, io.SEEK_END)
+        archive_bytes = self.file.tell()
+        end_record = zipfile._EndRecData(self.file)  # what zipfile itself reads first
+        if end_record and end_record[zipfile._ECD_ENTRIES_TOTAL] > MAX_ZIP_MEMBERS:
+            raise zipfile.BadZipFile(
+                f"the archive lists {end_record[zipfile._ECD_ENTRIES_TOTAL]:,} members, more than {MAX_ZIP_MEMBERS:,}: not read")
+        members = [m for m in self.zip_file.infolist() if not m.is_dir()]
+        if sum(m.compress_size for m in members) > archive_bytes:
+            raise zipfile.BadZipFile("the members overlap (their compressed sizes add up to more than the archive): "
+                                     "not read (a zip bomb?)")
+        # A name may repeat in an archive; positions must not (zipfile reads a member by its
+        # orig_filename, which stays as it was).
+        seen: set[str] = set()
+        for number, member in enumerate(members, 1):
+            if member.filename in seen:
+                member.filename = f"{member.filename} (entry {number})"
+            seen.add(member.filename)
+        return members
 
     @property
     def members(self) -> list[zipfile.ZipInfo]:
@@ -245,11 +323,20 @@ class ZipMembers:
         """Up to `limit` bytes of a member, checked against its size and CRC as zipfile checks them.
 
         Deflated and stored members are read here, inflated by ISA-L (30 µs for a 17 KB study where
-        zipfile's reader took 75 µs); zipfile reads the rest (encrypted, bzip2, LZMA).
+        zipfile's reader took 75 µs); zipfile reads the rest (encrypted, bzip2, LZMA). A member may
+        inflate to INFLATE_RATIO times its compressed size at most (LimitExceeded), and no further
+        than one byte past the size its entry states, so a bomb costs no more than that.
         """
+        allowed = inflate_limit(member.compress_size, MEMBER_INFLATE_FLOOR)
+        if member.file_size > allowed:
+            raise LimitExceeded(inflate_error("the zip member", allowed))
+        limit = min(limit, member.file_size + 1)
         if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
             with self.zip_file.open(self._zip_info(member)) as stream:
-                return stream.read(limit)
+                data = stream.read(limit)
+            if len(data) > member.file_size:
+                raise zipfile.BadZipFile(f"Bad size for file {member.filename!r}")
+            return data
         self.file.seek(member.header_offset)
         header = self.file.read(_LOCAL_HEADER.size)
         if len(header) != _LOCAL_HEADER.size or header[:4] != zipfile.stringFileHeader:
@@ -267,6 +354,8 @@ class ZipMembers:
             unread -= len(piece)
             piece = piece[: limit - len(data)] if inflater is None else inflater.decompress(piece, limit - len(data))
             data = data + piece if data else piece
+        if len(data) > member.file_size:  # more than its entry says: stopped one byte past it
+            raise zipfile.BadZipFile(f"Bad size for file {member.filename!r}")
         if inflater is not None and len(data) < limit and not inflater.eof:
             raise EOFError("Compressed file ended before the end-of-stream marker was reached")
         if len(data) < limit:  # read whole: its size and checksum can be checked
@@ -281,13 +370,19 @@ def _read_member(archive: ZipMembers, member: zipfile.ZipInfo | MemberEntry) -> 
     position = f"member {member.filename}"
     try:
         data = archive.member_bytes(member, MAX_MEMBER_BYTES + 1)
+    except LimitExceeded as error:
+        yield ReadError(position, str(error), "")
+        return
     except _ZIP_MEMBER_FAILURES as error:
         yield ReadError(position, f"unreadable zip member: {error}", "")
         return
     if len(data) > MAX_MEMBER_BYTES:
-        yield ReadError(position, f"zip member larger than {MAX_MEMBER_BYTES // (1024 * 1024)} MiB", "")
+        yield ReadError(position, f"zip member larger than {mib(MAX_MEMBER_BYTES)}", "")
         return
     form = sniff_form(data)
+    if form in (ZIP, GZIP):
+        yield ReadError(position, f"{form} inside zip is not supported", "")
+        return
     if form == UTF16:
         transcoded = transcode_utf16(data, position)
         if isinstance(transcoded, ReadError):
@@ -314,47 +409,108 @@ def _read_member(archive: ZipMembers, member: zipfile.ZipInfo | MemberEntry) -> 
 class _Line(NamedTuple):
     number: int  # 1-based, counting blank lines
     offset: int  # of the line's first byte in the document
-    content: bytes
+    content: bytes | bytearray | None  # None: longer than MAX_RECORD_BYTES, skipped rather than held
+    past_last: bool = False  # the first line past MAX_LINES: it and the rest are not read
 
 
-def _numbered_lines(stream: IO[bytes]) -> Iterator[_Line]:
-    offset = 0
-    for number, content in enumerate(stream, start=1):
-        line_offset = offset
-        offset += len(content)
-        if number == 1 and content.startswith(UTF8_BOM):
-            content = content[len(UTF8_BOM) :]
-            line_offset += len(UTF8_BOM)
-        yield _Line(number, line_offset, content)
+def _non_blank_lines(
+    stream: IO[bytes], number: int = 1, offset: int = 0, size: int | None = None, limit: int | None = None,
+) -> Iterator[_Line]:
+    """The lines of a stream that hold more than whitespace, read in pieces of READ_BUFFER_BYTES.
+
+    Runs of whitespace are skipped at C speed, however long, and never held; a line longer than
+    ``limit`` is read to its end without being held (its content is None). ``number`` and
+    ``offset`` are those of the stream's first line and byte, ``size`` how many bytes to read
+    (None: to the end). A byte order mark at the document's start is not content.
+    """
+    limit = MAX_RECORD_BYTES if limit is None else limit
+    if number > MAX_LINES + 1:
+        return  # a range of lines past the last read: the range before it says so
+    remaining = size
+    # A piece at a time, so that what came before a corrupt part of a stream is read.
+    read_piece = getattr(stream, "read1", stream.read)
+
+    def read() -> bytes:
+        nonlocal remaining
+        wanted = READ_BUFFER_BYTES if remaining is None else min(READ_BUFFER_BYTES, remaining)
+        piece = read_piece(wanted) if wanted > 0 else b""
+        if remaining is not None:
+            remaining -= len(piece)
+        return piece
+
+    buffer = read()
+    base = offset  # the document offset of buffer[0]
+    position = len(UTF8_BOM) if offset == 0 and buffer.startswith(UTF8_BOM) else 0
+    while buffer:
+        content = _CONTENT_BYTE.search(buffer, position)
+        if content is None:
+            number += buffer.count(b"\n", position)
+            base += len(buffer)
+            buffer, position = read(), 0
+            continue
+        start = content.start()
+        number += buffer.count(b"\n", position, start)
+        if number > MAX_LINES:
+            yield _Line(number, base + start, None, past_last=True)
+            return
+        end = buffer.find(b"\n", start)
+        if end >= 0:
+            yield _Line(number, base + start, buffer[start : end + 1] if end + 1 - start <= limit else None)
+            number, position = number + 1, end + 1
+            continue
+        # The line runs on past the buffer: gathered piece by piece (into one growing buffer,
+        # which orjson parses as it is: no joined copy), or skipped once too long.
+        line_offset = base + start
+        gathered: bytearray | None = bytearray(memoryview(buffer)[start:])
+        base += len(buffer)
+        buffer, position = b"", 0
+        while piece := read():
+            newline = piece.find(b"\n")
+            tail = piece if newline < 0 else memoryview(piece)[: newline + 1]
+            if gathered is not None:
+                gathered += tail
+                if len(gathered) > limit:
+                    gathered = None
+            if newline >= 0:
+                buffer, position = piece, newline + 1
+                break
+            base += len(piece)
+        yield _Line(number, line_offset, gathered)
+        gathered = None
+        number += 1
 
 
-def _is_blank(content: bytes) -> bool:
-    return not content or content.isspace()
-
-
-def _next_non_blank(lines: Iterator[_Line]) -> _Line | None:
-    for line in lines:
-        if not _is_blank(line.content):
-            return line
-    return None
-
-
-def _parse_alone(content: bytes) -> Any:
+def _parse_alone(content: bytes | None) -> Any:
+    if content is None or parse_cost_error(content, "") is not None:
+        return _NOT_PARSED
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return _NOT_PARSED
 
 
+def _line_refusal(line: _Line) -> str | None:
+    """Why a line is not parsed at all: past the last line read, too long, or too costly to
+    parse; None when it may be."""
+    if line.past_last:
+        return (f"not read from this line on: a document is read to line {MAX_LINES:,} at most (the whole "
+                "registry is under a million studies, one a line)")
+    if line.content is None:
+        return f"line longer than {mib(MAX_RECORD_BYTES)}: not read"
+    return parse_cost_error(line.content, "line")
+
+
 def _ndjson_items(
-    first: _Line, first_value: dict, following: _Line, lines: Iterator[_Line], prefix: str, stream: IO[bytes]
+    first: _Line, first_value: dict | None, following: _Line, lines: Iterator[_Line], prefix: str, stream: IO[bytes]
 ) -> Iterator[ReadItem]:
     try:
-        yield from studies_in(first_value, join_position(prefix, f"line {first.number}"))
+        if first_value is None:
+            yield from _ndjson_line(first, prefix)
+        else:
+            yield from studies_in(first_value, join_position(prefix, f"line {first.number}"))
         yield from _ndjson_line(following, prefix)
         for line in lines:
-            if not _is_blank(line.content):
-                yield from _ndjson_line(line, prefix)
+            yield from _ndjson_line(line, prefix)
     finally:
         stream.close()
 
@@ -363,17 +519,17 @@ def ndjson_line_ranges(path: Path, range_bytes: int) -> list[tuple[int, int, int
     """For an NDJSON file, consecutive ranges of its lines of about ``range_bytes`` each, as
     (start byte, stop byte, number of the range's first line), so that one big file can be shared
     out among processes; None for a document ``read_json_stream`` would not read as NDJSON."""
-    with open(path, "rb", buffering=READ_BUFFER_BYTES) as file:
-        lines = _numbered_lines(file)
-        first = _next_non_blank(lines)
-        if first is None or not isinstance(_parse_alone(first.content), dict) or _next_non_blank(lines) is None:
+    with open_regular(path, buffering=READ_BUFFER_BYTES) as file:
+        lines = _non_blank_lines(file)
+        first = next(lines, None)
+        if first is None or not isinstance(_parse_alone(first.content), dict) or next(lines, None) is None:
             return None
     ranges: list[tuple[int, int, int]] = []
     start = base = 0
     first_line = line_count = 1
     # A buffer, not a memory map: a mapped file counts its pages in the build's resident memory.
     buffer = bytearray(READ_BUFFER_BYTES * 8)
-    with open(path, "rb", buffering=0) as file:
+    with open_regular(path, buffering=0) as file:
         while n_read := file.readinto(buffer):
             position = 0
             while (end := buffer.find(b"\n", position, n_read)) >= 0:
@@ -391,35 +547,29 @@ def ndjson_line_ranges(path: Path, range_bytes: int) -> list[tuple[int, int, int
 def read_ndjson_lines(path: Path, start: int, stop: int, first_line: int) -> Iterator[ReadItem]:
     """The items of the NDJSON lines in bytes [start, stop) of a file (a range from
     ``ndjson_line_ranges``), with the positions a reading of the whole file gives them."""
-    with open(path, "rb", buffering=READ_BUFFER_BYTES) as file:
+    with open_regular(path, buffering=0) as file:
         file.seek(start)
-        offset = start
-        for number, content in enumerate(file, start=first_line):
-            if offset >= stop:
-                break
-            line_offset = offset
-            offset += len(content)
-            if number == 1 and content.startswith(UTF8_BOM):
-                content = content[len(UTF8_BOM) :]
-                line_offset += len(UTF8_BOM)
-            if not _is_blank(content):
-                yield from _ndjson_line(_Line(number, line_offset, content), "")
+        for line in _non_blank_lines(file, first_line, start, stop - start):
+            yield from _ndjson_line(line, "")
 
 
 def _ndjson_items_from_bytes(data: bytes, prefix: str) -> Iterator[ReadItem]:
-    for line in _numbered_lines(io.BytesIO(data)):
-        if not _is_blank(line.content):
-            yield from _ndjson_line(line, prefix)
+    for line in _non_blank_lines(io.BytesIO(data)):
+        yield from _ndjson_line(line, prefix)
 
 
 def _ndjson_line(line: _Line, prefix: str) -> Iterator[ReadItem]:
     position = join_position(prefix, f"line {line.number}")
+    refusal = _line_refusal(line)
+    if refusal is not None:
+        yield ReadError(position, refusal, "" if line.content is None else excerpt_at(line.content, 0))
+        return
     try:
         value = orjson.loads(line.content)
     except orjson.JSONDecodeError as error:
         yield _line_error(line, error, position)
         return
-    yield from studies_in(value, position)
+    yield from studies_in(value, position, line.content)
 
 
 def _line_error(line: _Line, error: orjson.JSONDecodeError, position: str) -> ReadError:
@@ -454,12 +604,13 @@ def _is_ndjson_with_bad_first_line(data: bytes) -> bool:
     hold a compact study on its second line. A pretty-printed object's second line is a
     ``"key": value`` pair, which never parses alone as an object.
     """
-    lines = _numbered_lines(io.BytesIO(data))
-    first = _next_non_blank(lines)
-    second = _next_non_blank(lines)
+    lines = _non_blank_lines(io.BytesIO(data))
+    first = next(lines, None)
+    second = next(lines, None)
     return (
         first is not None
         and second is not None
+        and first.content is not None
         and first.content.lstrip().startswith(b"{")
         and isinstance(_parse_alone(second.content), dict)
     )

@@ -45,9 +45,10 @@ _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # the second is an archive with no
 _GZIP_MAGIC = b"\x1f\x8b"
 _FIRST_CONTENT_BYTE = re.compile(rb"[^ \t\r\n]")
 
-_REGISTRY_EXPORT_OPENING = re.compile(r"\A\s*Viewing Study NCT\d{8}\b")
-_REGISTRY_EXPORT_MARKER = re.compile(r"^(?:Study NCT ID:[ \t]*NCT\d{8}|Raw JSON)[ \t]*\r?$", re.MULTILINE)
-_STUDY_PAGE_NCT_LINE = re.compile(r"NCT ID:[ \t]*NCT\d{8}")
+# NCT ids are ASCII digits: \d would take any script's digits.
+_REGISTRY_EXPORT_OPENING = re.compile(r"\A\s*Viewing Study NCT[0-9]{8}\b")
+_REGISTRY_EXPORT_MARKER = re.compile(r"^(?:Study NCT ID:[ \t]*NCT[0-9]{8}|Raw JSON)[ \t]*\r?$", re.MULTILINE)
+_STUDY_PAGE_NCT_LINE = re.compile(r"NCT ID:[ \t]*NCT[0-9]{8}")
 _STUDY_PAGE_HEADING_PAIR = re.compile(
     r"^Basic Information[ \t]*\r?\n(?:[ \t]*\r?\n)*Get a concise snapshot", re.MULTILINE
 )
@@ -96,6 +97,12 @@ def sniff_form(head: bytes) -> str:
     if _STUDY_PAGE_HEADING_PAIR.search(text):
         return STUDY_PAGE
     return UNKNOWN
+
+
+def first_content_byte(data: bytes) -> int | None:
+    """Offset of the first byte that is not whitespace, or None."""
+    found = _FIRST_CONTENT_BYTE.search(data)
+    return None if found is None else found.start()
 
 
 def _opens_like_study_page(text: str) -> bool:

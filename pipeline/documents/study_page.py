@@ -119,7 +119,10 @@ OFFICIAL_ROLE = re.compile(r"Role: ?([A-Z][A-Z0-9_]*)?")
 SITE_STATUS = re.compile(r"Site Status(?: ([A-Z][A-Z0-9_]*))?")
 IDENTIFIER_TYPE = re.compile(r"Identifier Type: (.*)")
 IDENTIFIER_SOURCE = re.compile(r"Identifier Source: (org_study_id|secondary_id)")
-ENROLLMENT = re.compile(r"(\d+) participants")
+ENROLLMENT = re.compile(r"(.+) participants")
+# ASCII digits only (\d takes any script's, and int() reads them); a count beyond 64 bits, or one
+# not written in digits, is kept as the text the page shows (it then lands in unmapped_values).
+COUNT = re.compile(r"[0-9]{1,19}")
 # the renderer drops the colon of the criteria's own sub-headings ("Inclusion Criteria:" -> "Inclusion
 # Criteria"); the API text nearly always carries it, so it is put back for the canonical form
 CRITERIA_SUBHEADING = re.compile(r"^((?:Inclusion|Exclusion) Criteria)$", re.M)
@@ -305,7 +308,9 @@ class _Page:
                 m = ENROLLMENT.fullmatch(value)
                 if not m:
                     raise PageError(f"Total Enrollment {value[:40]!r} is not 'N participants'", at)
-                design["enrollmentInfo"] = {"count": int(m.group(1))}
+                count = m.group(1)
+                fits = COUNT.fullmatch(count) and int(count) < 2**63
+                design["enrollmentInfo"] = {"count": int(count) if fits else count}
             elif label == "Study Classification":
                 design["studyType"] = value
             elif label == "Study Start Date":

@@ -50,7 +50,7 @@ def schema_hash() -> str:
     for model in (*discover_models(), *(m for s in VIEW_SCHEMAS for m in discover_models(schema=s))):
         digest.update(model.create_sql().encode())
     for source in sorted((*PACKAGE_ROOT.glob("documents/*.py"), *PACKAGE_ROOT.glob("tables/**/*.py"),
-                          PACKAGE_ROOT / "warehouse" / "load.py")):
+                          *PACKAGE_ROOT.glob("warehouse/load/*.py"))):
         digest.update(source.read_bytes())
     return digest.hexdigest()
 
@@ -124,9 +124,9 @@ def build(
             log.info("the code changed since the published build; building in full")
             published = None
         # A full build needs no hashes to decide what to read: it hashes the documents while it reads them.
-        documents = inventory(raw_dir, published.documents if published else None, hash_files=published is not None)
+        folder = inventory(raw_dir, published.documents if published else None, hash_files=published is not None)
         stage("inventory")
-        if published is not None and published.sources_hash == sources_hash(documents):
+        if published is not None and published.sources_hash == sources_hash(folder):
             warehouse_files.record_check(files, published.sources_hash)
             return BuildResult("up_to_date", files.published, stage_seconds=stages, built_at=published.built_at,
                                reason="no document was added, changed or removed since the published build")
@@ -134,7 +134,7 @@ def build(
         staging = warehouse_files.start_staging(files, from_published=published is not None)
         stage("copy")
         try:
-            result = _build_into(staging, raw_dir, documents, current_schema, published, files, advance, on_total_bytes, stage)
+            result = _build_into(staging, raw_dir, folder, current_schema, published, files, advance, on_total_bytes, stage)
             warehouse_files.publish(files, staging)
         except BaseException:
             warehouse_files.discard_staging(staging)
@@ -174,18 +174,18 @@ def open_for_build(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _build_into(staging, raw_dir, documents, current_schema, published, files, advance, on_total_bytes, stage) -> BuildResult:
+def _build_into(staging, raw_dir, folder, current_schema, published, files, advance, on_total_bytes, stage) -> BuildResult:
     with open_for_build(staging) as con:
         if published is not None:
-            to_read = [d for d in documents if d.relative_path not in published.documents
+            to_read = [d for d in folder.documents if d.relative_path not in published.documents
                        or published.documents[d.relative_path].content_hash != d.content_hash]
             on_total_bytes(sum(d.size_bytes for d in to_read))
-            summary = load_incremental(con, raw_dir, documents, published.documents, published.forms, advance)
+            summary = load_incremental(con, raw_dir, folder, published.documents, published.forms, advance)
         else:
-            on_total_bytes(sum(d.size_bytes for d in documents))
-            summary = load_full(con, raw_dir, documents, warehouse_files.parts_folder(staging), advance)
+            on_total_bytes(sum(d.size_bytes for d in folder.documents))
+            summary = load_full(con, raw_dir, folder, warehouse_files.parts_folder(staging), advance)
         stage("load", {f"load/{name}": seconds for name, seconds in summary.stage_seconds.items()})
-        sources = sources_hash(summary.documents)
+        sources = sources_hash(summary.inventory)
         built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         n_new_versions = record_versions(con, files.history, built_at)
         for table in schema.HISTORY_TABLES:

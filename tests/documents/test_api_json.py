@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import zipfile
 from pathlib import Path
 
 import orjson
 import pytest
 
+from conftest import zip_of
 from pipeline.documents import read_bytes, read_document
 from pipeline.documents.api_json import ZipMembers, pack_entries, unpack_entries
 from pipeline.documents.model import ReadError, StudyRecord
@@ -42,14 +44,6 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(data)
     return path
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 # --- one study -------------------------------------------------------------------------
@@ -330,7 +324,7 @@ def test_zip_in_memory_reads_the_same() -> None:
 
 def test_zip_member_with_a_bad_checksum_is_reported_and_the_rest_load() -> None:
     # Stored members keep their bytes verbatim, so changing one breaks only a.json's CRC.
-    archive = bytearray(_stored_zip({"a.json": study_line("NCT00000001"), "b.json": study_line("NCT00000002")}))
+    archive = bytearray(zip_of({"a.json": study_line("NCT00000001"), "b.json": study_line("NCT00000002")}, zipfile.ZIP_STORED))
     digit = archive.index(b"NCT00000001") + 10
     archive[digit : digit + 1] = b"9"
 
@@ -409,7 +403,7 @@ def test_a_member_over_the_size_limit_is_reported_and_reading_stops_at_the_limit
 
     monkeypatch.setattr(api_json, "MAX_MEMBER_BYTES", 3 * 1024 * 1024)
     monkeypatch.setattr(api_json, "READ_BUFFER_BYTES", 64 * 1024)  # the member comes in many pieces
-    big = bytes(range(256)) * (16 * 1024)  # 4 MiB
+    big = random.Random(4).randbytes(4 * 1024 * 1024)  # incompressible: the size limit, not the ratio, is hit
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
         archive.writestr("big.json", big)
@@ -430,14 +424,6 @@ def test_a_member_declaring_a_wrong_size_is_reported() -> None:
     archive[size] += 1
 
     assert summarize(read_bytes(bytes(archive), "x").items) == [("member a.json", "!unreadable zip member: Bad size for file 'a.json'")]
-
-
-def _stored_zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def test_zip_without_members_holds_nothing() -> None:

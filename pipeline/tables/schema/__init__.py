@@ -42,7 +42,10 @@ RECORD_SECTIONS = Table(
 UNMAPPED_VALUES = Table(
     name="unmapped_values",
     grain="one row per value of a study record that no table column maps",
-    description="Values the mapping does not know (new API fields): kept here so nothing is lost silently, and reported by the build.",
+    description=(
+        "Values the mapping does not know (new API fields), and values that can't take their column's type (an enrollment "
+        "of 'abc', a count beyond the column's range), which leave that column null: kept here so nothing is lost silently."
+    ),
     key=("nct_id", "path"),
     columns=(
         nct_id_column(),

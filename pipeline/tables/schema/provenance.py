@@ -24,12 +24,17 @@ DOCUMENTS = Table(
 
 INGEST_ERRORS = Table(
     name="ingest_errors",
-    grain="one row per document, or record within a document, that could not be read",
-    description="Rejected input, with where it is and why, so nothing is lost silently.",
+    grain="one row per document, or record within a document, that could not be read, and per entry of the raw folder that is not read",
+    description=(
+        "Rejected input, with where it is and why, so nothing is lost silently: documents and records that could not be "
+        "read or loaded, and entries of the raw folder that are not read (symbolic links leaving it, FIFOs and devices, "
+        "folders nested too deep, paths too long), named but never read."
+    ),
     key=("document_path", "position"),
     columns=(
-        Column("document_path", "VARCHAR", "Path of the document, relative to the raw folder."),
+        Column("document_path", "VARCHAR", "Path of the document (or skipped entry), relative to the raw folder; bytes of a name that are not UTF-8 are escaped (\\xff)."),
         Column("position", "VARCHAR", "Where in the document: empty for the whole document, else e.g. 'line 7', 'member NCT01.json', '[3]', 'line 2, column 5 (byte 40)'."),
+        Column("nct_id", "VARCHAR", "The study the rejected record holds, when it names a well-formed NCT id; else null."),
         Column("reason", "VARCHAR", "Why it was rejected."),
         Column("excerpt", "VARCHAR", "A short excerpt of the offending input."),
     ),

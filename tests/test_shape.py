@@ -1,0 +1,54 @@
+"""What the mapping expects of a record is derived from the mapping, so that every table added to
+it (the results tables) is checked without a list kept by hand: the quirk pinned is a record whose
+module or list has another type (the normalizer used to stop the build on it)."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import orjson
+
+from pipeline.tables import schema, shape
+
+RECORD = orjson.loads((Path(__file__).resolve().parent / "fixtures" / "documents" / "NCT03475563.json").read_bytes())
+
+
+def replaced(record: dict, keys: list[str], value) -> dict:
+    record = copy.deepcopy(record)
+    node = record
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+    return record
+
+
+def test_every_list_a_table_reads_rows_from_is_checked() -> None:
+    # For each source of each table, the first list on its path replaced by a number.
+    lists = {source.path.split("[]")[0] for table in schema.STUDY_TABLES for source in table.sources if "[]" in source.path}
+    assert len(lists) > 20
+    for path in sorted(lists):
+        [departure] = shape.check([replaced(RECORD, path.split("."), 7)])
+        assert departure == (f"wrong type at {path}: expected a list, got a number", 7), path
+
+
+def test_every_object_on_a_table_path_is_checked() -> None:
+    objects = {".".join(source.path.split("[]")[0].split(".")[:2]) for table in schema.STUDY_TABLES for source in table.sources
+               if source.path.count(".") >= 1}
+    assert "protocolSection.armsInterventionsModule" in objects
+    for path in sorted(objects):
+        [departure] = shape.check([replaced(RECORD, path.split("."), [1, 2])])
+        assert departure == (f"wrong type at {path}: expected an object, got a list", [1, 2]), path
+
+
+def test_a_section_kept_whole_takes_any_value_and_real_records_pass() -> None:
+    assert shape.check([replaced(RECORD, ["resultsSection"], [1, "x"]), RECORD]) == [None, None]
+
+
+def test_leaf_values_that_do_not_fit_are_named_with_their_path_and_taken_out() -> None:
+    record = replaced(RECORD, ["protocolSection", "designModule", "enrollmentInfo", "count"], "abc")
+    record = replaced(record, ["hasResults"], 1)
+
+    assert shape.misfits(record) == [("protocolSection.designModule.enrollmentInfo.count", "abc"), ("hasResults", "1")]
+    cleaned = shape.without(record, ["protocolSection.designModule.enrollmentInfo.count"])
+    assert cleaned["protocolSection"]["designModule"]["enrollmentInfo"] == {"count": None, "type": "ESTIMATED"}
+    assert record["protocolSection"]["designModule"]["enrollmentInfo"]["count"] == "abc"  # the original is not changed
