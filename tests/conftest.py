@@ -6,9 +6,7 @@ an on-disk database outside pytest's temp dirs.
 """
 from __future__ import annotations
 
-import io
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -20,15 +18,6 @@ from pipeline import cli
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_RAW_DIR = REPO_ROOT / "data" / "raw"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """A zip archive of the given members, in memory."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def build_with_cli(raw_dir: Path, warehouse: Path) -> Path:

@@ -28,7 +28,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import zip_of
+from zips import zip_of
 from test_refresh import table_differences
 
 from pipeline.tables import schema
@@ -80,7 +80,7 @@ COMPARED = [t.name for t in (schema.DOCUMENTS, *LOADED_TABLES)]
 
 @pytest.fixture(autouse=True)
 def no_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build_module, "discover_models", lambda: [])
+    monkeypatch.setattr(build_module, "discover_models", lambda schema="main": [])
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def good_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse (and its history) built from the good studies alone."""
     root = tmp_path_factory.mktemp("good")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "discover_models", lambda: [])
+        patch.setattr(build_module, "discover_models", lambda schema="main": [])
         assert build(good_folder(root / "raw"), root / "w.duckdb").kind == "full"
     return root
 
@@ -556,7 +556,7 @@ def test_a_refresh_that_fails_leaves_the_published_warehouse_byte_identical_and_
     assert warehouse_files.WarehouseFiles(warehouse).leftovers() == []
     assert sorted(p.name for p in warehouse.parent.iterdir()) == sorted({*before, "w.duckdb.lock"})
     monkeypatch.undo()
-    monkeypatch.setattr(build_module, "discover_models", lambda: [])
+    monkeypatch.setattr(build_module, "discover_models", lambda schema="main": [])
     assert build(raw, warehouse).kind == "incremental"
     assert [row[:3] for row in errors(warehouse)] == [
         ("bomb.json.gz", "", None), ("module.json", "", "NCT99990001")]

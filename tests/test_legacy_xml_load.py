@@ -21,7 +21,8 @@ from pipeline.documents.legacy_xml import parse_study
 from pipeline.tables import schema
 from pipeline.tables.normalize import normalize
 from pipeline.warehouse.build import build
-from pipeline.warehouse.load import LOADED_TABLES, document_groups, inventory, load_full
+from pipeline.warehouse.load import LOADED_TABLES, inventory, load_full
+from pipeline.warehouse.load.parts import document_groups
 from tests.documents.test_legacy_xml import BILLION_LAUGHS, DEEP, TRUNCATED, WRONG_ROOT, XXE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "legacy_xml"
@@ -108,7 +109,7 @@ def test_a_folder_of_xml_loads_every_record_and_each_hostile_document_is_one_err
 @pytest.mark.parametrize("n_workers", [1, 2])
 def test_an_allpublicxml_zip_shared_out_in_member_ranges_loads_what_one_reading_loads(raw: Path, tmp_path: Path, n_workers: int):
     documents = inventory(raw)
-    ranges = [part for group in document_groups(documents, group_bytes=30_000) for part in group if part.members]
+    ranges = [part for group in document_groups(documents.documents, group_bytes=30_000) for part in group if part.members]
     assert len(ranges) > 4 and [p.members[0] for p in ranges[1:]] == [p.members[1] for p in ranges[:-1]]
     built = {}
     for name, size, workers in (("whole", 10**12, 1), ("ranges", 30_000, n_workers)):

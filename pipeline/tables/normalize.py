@@ -1111,7 +1111,8 @@ def _frame(
     if first or second:
         # Derived columns are computed on the columns they read, alone: polars copies the text of
         # every string column of a frame an expression runs over (a 200 MB field, twice).
-        inputs = frame[sorted({c.derive.from_column for c in table.columns if c.derive is not None})]
+        inputs = frame[sorted({c.derive.from_column for c in table.columns
+                               if c.derive is not None and not isinstance(c.derive, Lookup)})]
         if first:
             inputs = inputs.with_columns(first)
         if second:

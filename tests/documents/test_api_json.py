@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from conftest import zip_of
+from zips import zip_of
 from pipeline.documents import read_bytes, read_document
 from pipeline.documents.api_json import ZipMembers, pack_entries, unpack_entries
 from pipeline.documents.model import ReadError, StudyRecord
