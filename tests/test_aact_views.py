@@ -44,8 +44,7 @@ VIEW_OF_MODEL = {
     "IpdInformationType": "ipd_information_types", "Keyword": "keywords", "Link": "links",
     "OverallOfficial": "overall_officials", "ResponsibleParty": "responsible_parties", "Retraction": "retractions",
     "Sponsor": "sponsors", "Study": "studies", "StudyReference": "study_references",
-}
-VIEW_OF_MODEL |= {
+    # results
     "BaselineCount": "baseline_counts", "BaselineMeasurement": "baseline_measurements", "DropWithdrawal": "drop_withdrawals",
     "Milestone": "milestones", "Outcome": "outcomes", "OutcomeAnalysis": "outcome_analyses",
     "OutcomeAnalysisGroup": "outcome_analysis_groups", "OutcomeCount": "outcome_counts",

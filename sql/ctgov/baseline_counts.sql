@@ -9,12 +9,6 @@
 --   units: baseline_counts.units: Participants, or the units analyzed, verbatim.
 --   scope: Always 'overall' (AACT's constant).
 --   count: baseline_counts.n_analyzed.
-with
-
-baseline_groups as (
-    select nct_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Baseline'
-)
-
 select
     aact_id(c.nct_id, row_number() over (partition by c.nct_id order by c.denom_position, c.count_position)) as id,
     c.nct_id,
@@ -24,4 +18,5 @@ select
     'overall' as scope,
     c.n_analyzed as count
 from main.baseline_counts as c
-left join baseline_groups as g on g.nct_id = c.nct_id and g.ctgov_group_code = c.group_code
+left join ctgov.result_groups as g
+    on g.nct_id = c.nct_id and g.ctgov_group_code = c.group_code and g.result_type = 'Baseline'

@@ -26,12 +26,6 @@
 --   number_analyzed_units: baseline_measurements.n_analyzed_units: the measure's units analyzed, else 'Participants'.
 --   population_description: baseline_measurements.population_description, verbatim.
 --   calculate_percentage: baseline_measurements.is_percentage_calculated as AACT writes it: 'Yes' or 'No'.
-with
-
-baseline_groups as (
-    select nct_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Baseline'
-)
-
 select
     aact_id(
         m.nct_id,
@@ -62,4 +56,5 @@ select
     m.population_description,
     case m.is_percentage_calculated when true then 'Yes' when false then 'No' end as calculate_percentage
 from main.baseline_measurements as m
-left join baseline_groups as g on g.nct_id = m.nct_id and g.ctgov_group_code = m.group_code
+left join ctgov.result_groups as g
+    on g.nct_id = m.nct_id and g.ctgov_group_code = m.group_code and g.result_type = 'Baseline'

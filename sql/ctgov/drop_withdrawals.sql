@@ -12,12 +12,6 @@
 --   drop_withdraw_comment: drop_withdrawals.reason_comment: the reason's comment, verbatim.
 --   reason_comment: drop_withdrawals.comment: the comment on this group's count, verbatim.
 --   count_units: drop_withdrawals.n_units.
-with
-
-flow_groups as (
-    select nct_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Participant Flow'
-)
-
 select
     aact_id(d.nct_id, row_number() over (partition by d.nct_id order by d.period_position, d.drop_withdraw_position, d.reason_position)) as id,
     d.nct_id,
@@ -30,4 +24,5 @@ select
     d.comment as reason_comment,
     d.n_units as count_units
 from main.drop_withdrawals as d
-left join flow_groups as g on g.nct_id = d.nct_id and g.ctgov_group_code = d.group_code
+left join ctgov.result_groups as g
+    on g.nct_id = d.nct_id and g.ctgov_group_code = d.group_code and g.result_type = 'Participant Flow'

@@ -12,12 +12,6 @@
 --   count: milestones.n_subjects.
 --   milestone_description: milestones.milestone_comment, verbatim.
 --   count_units: milestones.n_units_raw, verbatim (text, as AACT keeps it).
-with
-
-flow_groups as (
-    select nct_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Participant Flow'
-)
-
 select
     aact_id(m.nct_id, row_number() over (partition by m.nct_id order by m.period_position, m.milestone_position, m.achievement_position)) as id,
     m.nct_id,
@@ -30,4 +24,5 @@ select
     m.milestone_comment as milestone_description,
     m.n_units_raw as count_units
 from main.milestones as m
-left join flow_groups as g on g.nct_id = m.nct_id and g.ctgov_group_code = m.group_code
+left join ctgov.result_groups as g
+    on g.nct_id = m.nct_id and g.ctgov_group_code = m.group_code and g.result_type = 'Participant Flow'

@@ -28,10 +28,6 @@ analysis_groups as (
         unnest(group_codes) as group_code
     from analyses
     where group_codes is not null
-),
-
-outcome_groups as (
-    select nct_id, outcome_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Outcome'
 )
 
 select
@@ -41,5 +37,5 @@ select
     g.id as result_group_id,
     a.group_code as ctgov_group_code
 from analysis_groups as a
-left join outcome_groups as g
+left join ctgov.result_groups as g
     on g.nct_id = a.nct_id and g.outcome_id = a.outcome_id and g.ctgov_group_code = a.group_code

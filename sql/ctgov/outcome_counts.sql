@@ -15,10 +15,6 @@ with
 
 counts as (
     select *, aact_id(nct_id, outcome_measure_position) as outcome_id from main.outcome_counts
-),
-
-outcome_groups as (
-    select nct_id, outcome_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Outcome'
 )
 
 select
@@ -31,5 +27,5 @@ select
     c.units,
     c.n_analyzed as count
 from counts as c
-left join outcome_groups as g
+left join ctgov.result_groups as g
     on g.nct_id = c.nct_id and g.outcome_id = c.outcome_id and g.ctgov_group_code = c.group_code

@@ -34,10 +34,6 @@ measurements as (
 
 measures as (
     select nct_id, outcome_measure_position, description from main.outcome_measures
-),
-
-outcome_groups as (
-    select nct_id, outcome_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Outcome'
 )
 
 select
@@ -70,5 +66,5 @@ select
     m.lower_limit_raw as dispersion_lower_limit_raw
 from measurements as m
 left join measures as o on o.nct_id = m.nct_id and o.outcome_measure_position = m.outcome_measure_position
-left join outcome_groups as g
+left join ctgov.result_groups as g
     on g.nct_id = m.nct_id and g.outcome_id = m.outcome_id and g.ctgov_group_code = m.group_code

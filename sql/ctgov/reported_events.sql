@@ -23,10 +23,6 @@
 --   assessment: reported_events.assessment_type (API code: SYSTEMATIC_ASSESSMENT, NON_SYSTEMATIC_ASSESSMENT).
 with
 
-event_groups as (
-    select nct_id, ctgov_group_code, id from ctgov.result_groups where result_type = 'Reported Event'
-),
-
 details as (
     select
         nct_id,
@@ -59,4 +55,5 @@ select
     e.assessment_type as assessment
 from main.reported_events as e
 left join details as d on d.nct_id = e.nct_id
-left join event_groups as g on g.nct_id = e.nct_id and g.ctgov_group_code = e.group_code
+left join ctgov.result_groups as g
+    on g.nct_id = e.nct_id and g.ctgov_group_code = e.group_code and g.result_type = 'Reported Event'
