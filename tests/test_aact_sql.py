@@ -88,6 +88,16 @@ def test_functions_duckdb_names_or_spells_otherwise():
     ]
 
 
+def test_width_bucket_and_to_number_which_duckdb_lacks_are_computed_as_postgresql_does(sample_warehouse):
+    with aact.connect(sample_warehouse) as con:
+        relation = aact.sql(con, (
+            "select width_bucket(5, 0, 10, 5), width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), "
+            "width_bucket(9.99, 0, 10, 5), to_number('12,454.8', '99G999D9'), to_number('$1,000', 'L9G999')"
+        ))
+        assert relation.columns == ["width_bucket"] * 4 + ["to_number"] * 2
+        assert relation.fetchall() == [(3, 0, 6, 5, 12454.8, 1000.0)]
+
+
 def test_postgresql_regex_dialect_becomes_re2():
     assert translated(
         "select nct_id from studies where brief_title ~* '\\m(covid|sars)\\M' and official_title ~ '[[:<:]]Study[[:>:]]' "
