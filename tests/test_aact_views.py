@@ -10,7 +10,16 @@ Upstream quirks pinned here, each from AACT's loader (ctti-clinicaltrials/aact, 
 - calculated_values: 30-day months truncated toward zero, no duration from ESTIMATED dates, ages
   split into number and singular unit, outcome counts null when none;
 - ids assigned in AACT's load order: collaborators before the lead sponsor, ancestors before a
-  study's own MeSH terms, secondary ids before the org study id, other outcomes before primary.
+  study's own MeSH terms, secondary ids before the org study id, other outcomes before primary;
+  outcome measures' result groups before the adverse-event, participant-flow and baseline ones,
+  other adverse events before serious ones, mortality totals before other and serious ones;
+- results: an outcome's counts, measurements and analysis groups link to that outcome's own
+  groups; numbers read as AACT's loader reads text (Ruby's Float() for the *_num columns, to_f
+  for p-values once '<', '>', '=' and spaces are gone, the modifier being what digits, '.' and
+  '-' leave); number_of_sae_subjects summed over terms and groups; were_results_reported when
+  the results hold an outcome measure; booleans in text columns as 't'/'f', calculatePct as
+  Yes/No; an anticipated posting month as its first day; provided documents' URL built from the
+  NCT id's last two digits and a month-only document date null.
 """
 from __future__ import annotations
 
