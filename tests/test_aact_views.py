@@ -269,11 +269,21 @@ def test_every_view_and_column_says_what_it_maps_from(fixture_con):
     )
 
 
-def test_aacts_search_functions_are_table_macros(fixture_con):
+def test_aacts_functions_are_table_macros(fixture_con):
     assert fixture_con.execute("select * from ctgov.ids_for_term('%STROMAL%')").fetchall() == [("NCT06388018",)]
     assert fixture_con.execute("select * from ctgov.ids_for_term('%acne%')").fetchall() == []
     assert fixture_con.execute("select * from ctgov.ids_for_org('women and infants%')").fetchall() == [("NCT06388018",)]
     assert fixture_con.execute("select * from ctgov.ids_for_org('%cctg%')").fetchall() == [("NCT06388018",)]
+    # One row per matching term (MeSH term, condition or keyword); an unstated maximum age leaves
+    # AACT's range open ('18 Years to '), as its function does since its loader stopped writing 'N/A'.
+    assert fixture_con.execute(
+        "select nct_id, conditions, age, gender, phase, were_results_reported, number_of_facilities "
+        "from ctgov.study_summaries_for_condition('%stromal sarcoma%') order by conditions"
+    ).fetchall() == [
+        ("NCT06388018", f"Stage {stage} Uterine Corpus Endometrial Stromal Sarcoma AJCC v8", "18 Years to ", "FEMALE", "PHASE2",
+         False, 1)
+        for stage in ("I", "II", "III")
+    ]
 
 
 # ---- derivations, literal rows in --------------------------------------------------------------
