@@ -1,7 +1,7 @@
 -- Purpose: AACT's baseline_measurements: the baseline characteristics (age, sex, race, ...)
 --   per group, with the measure's title, description and types carried on each row. The *_num
---   and limit columns are the text read as AACT's loader reads it (a plain number, else null);
---   the text stays in param_value and dispersion_value.
+--   and limit columns are the text read as AACT's loader reads it (a plain number, else null:
+--   ctgov.measurement_values); the text stays in param_value and dispersion_value.
 -- Grain: one row per baseline measure × class × category × group measurement.
 -- Columns:
 --   id: aact_id(nct_id, n): n counts the study's baseline measurements, measure by measure, class by class, category by category.
@@ -43,14 +43,8 @@ select
     m.measure_description as description,
     m.unit_of_measure as units,
     m.param_type,
-    m.value_raw as param_value,
-    try_cast(m.value_raw as double) as param_value_num,
-    m.dispersion_type,
-    m.spread_raw as dispersion_value,
-    try_cast(m.spread_raw as double) as dispersion_value_num,
-    try_cast(m.lower_limit_raw as double) as dispersion_lower_limit,
-    try_cast(m.upper_limit_raw as double) as dispersion_upper_limit,
-    m.explanation_of_na,
+    -- param_value through explanation_of_na, read as AACT reads them: one definition for both measurement views.
+    unnest(measurement_values(m.value_raw, m.spread_raw, m.lower_limit_raw, m.upper_limit_raw, m.dispersion_type, m.explanation_of_na)),
     m.n_analyzed as number_analyzed,
     m.n_analyzed_units as number_analyzed_units,
     m.population_description,

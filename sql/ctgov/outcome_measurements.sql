@@ -1,8 +1,8 @@
 -- Purpose: AACT's outcome_measurements: the outcome results per group, with the measure's
 --   title, description, units and types carried on each row, as AACT keeps them. The *_num and
 --   limit columns are the text read as AACT's loader reads it (Ruby's Float(): a plain number,
---   else null, so 'NA' and '<0.001' are null); the text stays in param_value, dispersion_value
---   and *_raw.
+--   else null, so 'NA' and '<0.001' are null: ctgov.measurement_values); the text stays in
+--   param_value, dispersion_value and *_raw.
 -- Grain: one row per outcome measure × class × category × group measurement.
 -- Columns:
 --   id: aact_id(nct_id, n): n counts the study's measurements, measure by measure, class by class, category by category.
@@ -54,14 +54,8 @@ select
     o.description,
     m.unit_of_measure as units,
     m.param_type,
-    m.value_raw as param_value,
-    try_cast(m.value_raw as double) as param_value_num,
-    m.dispersion_type,
-    m.spread_raw as dispersion_value,
-    try_cast(m.spread_raw as double) as dispersion_value_num,
-    try_cast(m.lower_limit_raw as double) as dispersion_lower_limit,
-    try_cast(m.upper_limit_raw as double) as dispersion_upper_limit,
-    m.explanation_of_na,
+    -- param_value through explanation_of_na, read as AACT reads them: one definition for both measurement views.
+    unnest(measurement_values(m.value_raw, m.spread_raw, m.lower_limit_raw, m.upper_limit_raw, m.dispersion_type, m.explanation_of_na)),
     m.upper_limit_raw as dispersion_upper_limit_raw,
     m.lower_limit_raw as dispersion_lower_limit_raw
 from measurements as m
