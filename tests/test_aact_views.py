@@ -290,8 +290,8 @@ def test_aacts_functions_are_table_macros(fixture_con):
 # ---- derivations, literal rows in --------------------------------------------------------------
 
 
-def ctgov_rows(rows: dict[str, list[dict]], view: str) -> list[dict]:
-    """Rows of ctgov view `view` over literal warehouse rows (every view built, as a build does)."""
+def ctgov_views(rows: dict[str, list[dict]], *views: str) -> dict[str, list[dict]]:
+    """Rows of the ctgov views named over literal warehouse rows (every view built, as a build does)."""
     with duckdb.connect() as con:
         create_tables(con)
         for table, table_rows in rows.items():
@@ -301,8 +301,12 @@ def ctgov_rows(rows: dict[str, list[dict]], view: str) -> list[dict]:
                             list(row.values()))
         for model in (*discover_models(), *CTGOV_VIEWS):
             materialize(con, model)
-        order = "nct_id" if view == "studies" else "id"
-        return rows_of(con, f"select * from ctgov.{view} order by {order}")
+        return {view: rows_of(con, f"select * from ctgov.{view} order by {'nct_id' if view == 'studies' else 'id'}")
+                for view in views}
+
+
+def ctgov_rows(rows: dict[str, list[dict]], view: str) -> list[dict]:
+    return ctgov_views(rows, view)[view]
 
 
 NCT = "NCT01234567"
@@ -324,13 +328,14 @@ def test_site_contacts_split_into_contacts_and_investigators_by_role():
         {"nct_id": NCT, "site_position": 2, "contact_position": 2, "contact_name": "Nurse", "contact_role": "CONTACT"},
     ]
     rows = {"studies": [{"nct_id": NCT}], "sites": sites, "site_contacts": contacts}
+    views = ctgov_views(rows, "facility_contacts", "facility_investigators")
 
-    assert [(r["id"], r["facility_id"], r["contact_type"], r["name"]) for r in ctgov_rows(rows, "facility_contacts")] == [
+    assert [(r["id"], r["facility_id"], r["contact_type"], r["name"]) for r in views["facility_contacts"]] == [
         (aact_id(1), aact_id(1), "primary", "Desk"),
         (aact_id(2), aact_id(1), "backup", "No role"),
         (aact_id(3), aact_id(2), "primary", "Nurse"),
     ]
-    assert [(r["id"], r["facility_id"], r["role"], r["name"]) for r in ctgov_rows(rows, "facility_investigators")] == [
+    assert [(r["id"], r["facility_id"], r["role"], r["name"]) for r in views["facility_investigators"]] == [
         (aact_id(1), aact_id(1), "PRINCIPAL_INVESTIGATOR", "PI"),
         (aact_id(2), aact_id(1), "STUDY_CHAIR", "Chair"),
         (aact_id(3), aact_id(2), "SUB_INVESTIGATOR", "Sub"),
@@ -469,8 +474,9 @@ def test_result_groups_take_aacts_load_order_and_each_part_links_to_its_own_grou
                         "group_code": "FG000", "milestone_type": "STARTED", "n_subjects": 30, "n_units_raw": "31"}],
         "reported_events": [{"nct_id": NCT, "event_type": "serious", "event_position": 1, "stat_position": 1, "group_code": "EG000"}],
     }
+    views = ctgov_views(rows, "result_groups", "outcome_counts", "outcome_analysis_groups", "milestones", "reported_events")
 
-    assert [(r["id"], r["ctgov_group_code"], r["result_type"], r["outcome_id"]) for r in ctgov_rows(rows, "result_groups")] == [
+    assert [(r["id"], r["ctgov_group_code"], r["result_type"], r["outcome_id"]) for r in views["result_groups"]] == [
         (aact_id(1), "OG000", "Outcome", aact_id(1)),
         (aact_id(2), "OG001", "Outcome", aact_id(1)),
         (aact_id(3), "OG000", "Outcome", aact_id(2)),
@@ -479,18 +485,18 @@ def test_result_groups_take_aacts_load_order_and_each_part_links_to_its_own_grou
         (aact_id(6), "BG000", "Baseline", None),
     ]
     # OG000 of the second measure, not the first's; an analysis naming a group its measure lacks links none.
-    assert [(r["outcome_id"], r["result_group_id"], r["scope"], r["count"]) for r in ctgov_rows(rows, "outcome_counts")] == [
+    assert [(r["outcome_id"], r["result_group_id"], r["scope"], r["count"]) for r in views["outcome_counts"]] == [
         (aact_id(2), aact_id(3), "Measure", 12),
     ]
     assert [(r["id"], r["outcome_analysis_id"], r["result_group_id"], r["ctgov_group_code"])
-            for r in ctgov_rows(rows, "outcome_analysis_groups")] == [
+            for r in views["outcome_analysis_groups"]] == [
         (aact_id(1), aact_id(1), aact_id(2), "OG001"),
         (aact_id(2), aact_id(1), aact_id(1), "OG000"),
         (aact_id(3), aact_id(1), None, "OG009"),
     ]
     assert [(r["result_group_id"], r["title"], r["count"], r["count_units"], r["description"])
-            for r in ctgov_rows(rows, "milestones")] == [(aact_id(5), "STARTED", 30, "31", None)]
-    assert [r["result_group_id"] for r in ctgov_rows(rows, "reported_events")] == [aact_id(4)]
+            for r in views["milestones"]] == [(aact_id(5), "STARTED", 30, "31", None)]
+    assert [r["result_group_id"] for r in views["reported_events"]] == [aact_id(4)]
 
 
 def test_reported_events_come_other_first_with_the_modules_details_and_totals_deaths_other_serious():
@@ -505,8 +511,9 @@ def test_reported_events_come_other_first_with_the_modules_details_and_totals_de
     totals = [{"nct_id": NCT, "event_group_position": g, "group_code": f"EG00{g - 1}", "classification": c,
                "subjects_affected": g, "subjects_at_risk": 10} for c in ("serious", "other", "all_cause_mortality") for g in (1, 2)]
     rows = {"studies": [{"nct_id": NCT}], "reported_events": events, "result_details": details, "reported_event_totals": totals}
+    views = ctgov_views(rows, "reported_events", "reported_event_totals")
 
-    got = ctgov_rows(rows, "reported_events")
+    got = views["reported_events"]
     assert [(r["id"], r["event_type"], r["adverse_event_term"], r["ctgov_group_code"], r["subjects_affected"]) for r in got] == [
         (aact_id(1), "other", "other 1", "EG000", 2), (aact_id(2), "other", "other 1", "EG001", 3),
         (aact_id(3), "other", "other 2", "EG000", 3), (aact_id(4), "other", "other 2", "EG001", 4),
@@ -516,7 +523,7 @@ def test_reported_events_come_other_first_with_the_modules_details_and_totals_de
     assert {(r["time_frame"], r["description"], r["frequency_threshold"], r["vocab"], r["assessment"], r["default_vocab"])
             for r in got} == {("1 year", "Any event", 2, "MedDRA 21.0", "SYSTEMATIC_ASSESSMENT", None)}
     assert [(r["id"], r["ctgov_group_code"], r["event_type"], r["classification"], r["subjects_affected"])
-            for r in ctgov_rows(rows, "reported_event_totals")] == [
+            for r in views["reported_event_totals"]] == [
         (aact_id(1), "EG000", "deaths", "Total, all-cause mortality", 1),
         (aact_id(2), "EG001", "deaths", "Total, all-cause mortality", 2),
         (aact_id(3), "EG000", "other", "Total, other adverse events", 1),
@@ -535,16 +542,17 @@ def test_analysis_and_measurement_texts_read_as_aacts_loader_reads_them():
                      "measurement_position": i, "value_raw": v, "spread_raw": v, "lower_limit_raw": v}
                     for i, v in enumerate(["12.5", "NA", "<0.01", "1,234"], 1)]
     rows = {"studies": [{"nct_id": NCT}], "outcome_analyses": analyses, "outcome_measurements": measurements}
+    views = ctgov_views(rows, "outcome_analyses", "outcome_measurements")
 
-    assert [(r["p_value_raw"], r["p_value_modifier"], r["p_value"]) for r in ctgov_rows(rows, "outcome_analyses")] == [
+    assert [(r["p_value_raw"], r["p_value_modifier"], r["p_value"]) for r in views["outcome_analyses"]] == [
         ("<0.001", "<", 0.001), ("0.05", "", 0.05), ("=0.247", "=", 0.247), ("≤ 0.05", "≤", 0.0), ("NA", "NA", 0.0),
         ("0.03 (one-sided)", "(onesided)", 0.03), (None, None, None),
     ]
-    assert [(r["param_value"], r["ci_percent"], r["ci_lower_limit"]) for r in ctgov_rows(rows, "outcome_analyses")][:2] == [
+    assert [(r["param_value"], r["ci_percent"], r["ci_lower_limit"]) for r in views["outcome_analyses"]][:2] == [
         (1.58, 95.0, None), (0.0, 95.0, None),
     ]
     assert [(r["param_value"], r["param_value_num"], r["dispersion_value_num"], r["dispersion_lower_limit"])
-            for r in ctgov_rows(rows, "outcome_measurements")] == [
+            for r in views["outcome_measurements"]] == [
         ("12.5", 12.5, 12.5, 12.5), ("NA", None, None, None), ("<0.01", None, None, None), ("1,234", None, None, None),
     ]
 
@@ -570,15 +578,16 @@ def test_results_dates_urls_and_yes_no_texts_follow_aact():
              "is_percentage_calculated": pct, "n_analyzed_units": "Participants"} for m, pct in [(1, True), (2, False), (3, None)]
         ],
     }
-    assert [(r["anticipated_posting_date"], r["anticipated_posting_month_year"]) for r in ctgov_rows(rows, "outcomes")] == [
+    views = ctgov_views(rows, "outcomes", "provided_documents", "result_agreements", "baseline_measurements", "studies")
+    assert [(r["anticipated_posting_date"], r["anticipated_posting_month_year"]) for r in views["outcomes"]] == [
         (dt.date(2025, 11, 1), "2025-11"), (dt.date(2026, 2, 3), "2026-02-03"), (None, None),
     ]
-    assert [(r["document_type"], r["document_date"], r["url"]) for r in ctgov_rows(rows, "provided_documents")] == [
+    assert [(r["document_type"], r["document_date"], r["url"]) for r in views["provided_documents"]] == [
         ("Study Protocol", dt.date(2017, 8, 5), "https://ClinicalTrials.gov/ProvidedDocs/67/NCT01234567/Prot_000.pdf"),
         ("Informed Consent Form", None, "https://ClinicalTrials.gov/ProvidedDocs/67/NCT01234567/ICF_001.pdf"),
     ]
-    assert [(r["pi_employee"], r["restrictive_agreement"], r["agreement"]) for r in ctgov_rows(rows, "result_agreements")] == [
+    assert [(r["pi_employee"], r["restrictive_agreement"], r["agreement"]) for r in views["result_agreements"]] == [
         ("f", "t", None),
     ]
-    assert [r["calculate_percentage"] for r in ctgov_rows(rows, "baseline_measurements")] == ["Yes", "No", None]
-    assert [r["delayed_posting"] for r in ctgov_rows(rows, "studies")] == ["t"]
+    assert [r["calculate_percentage"] for r in views["baseline_measurements"]] == ["Yes", "No", None]
+    assert [r["delayed_posting"] for r in views["studies"]] == ["t"]
