@@ -19,8 +19,8 @@ from pipeline import cli
 from pipeline.warehouse import aact
 
 QUERIES = sorted((Path(__file__).resolve().parent / "fixtures" / "aact_queries").glob("*.sql"))
-# Queries over AACT's results tables: their views come with the results tables (phase 2).
-RESULTS_QUERIES = {"39_sae_rates.sql", "40_primary_pvalues.sql", "41_baseline_age.sql", "42_participant_flow.sql"}
+# Queries over AACT's results tables (adverse events, analyses, baseline, participant flow, ...).
+RESULTS_QUERIES = {q.name for q in QUERIES if int(q.name.split("_")[0]) >= 39}
 
 
 def translated(script: str) -> list[str]:
@@ -88,6 +88,16 @@ def test_functions_duckdb_names_or_spells_otherwise():
     ]
 
 
+def test_width_bucket_and_to_number_which_duckdb_lacks_are_computed_as_postgresql_does(sample_warehouse):
+    with aact.connect(sample_warehouse) as con:
+        relation = aact.sql(con, (
+            "select width_bucket(5, 0, 10, 5), width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), "
+            "width_bucket(9.99, 0, 10, 5), to_number('12,454.8', '99G999D9'), to_number('$1,000', 'L9G999')"
+        ))
+        assert relation.columns == ["width_bucket"] * 4 + ["to_number"] * 2
+        assert relation.fetchall() == [(3, 0, 6, 5, 12454.8, 1000.0)]
+
+
 def test_postgresql_regex_dialect_becomes_re2():
     assert translated(
         "select nct_id from studies where brief_title ~* '\\m(covid|sars)\\M' and official_title ~ '[[:<:]]Study[[:>:]]' "
@@ -128,12 +138,7 @@ def test_a_statement_sqlglot_cannot_read_is_kept_as_written():
 # ---- AACT users' queries, run unchanged ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "query_file",
-    [pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="results views: phase 2")) if q.name in RESULTS_QUERIES
-     else q for q in QUERIES],
-    ids=lambda q: q.name,
-)
+@pytest.mark.parametrize("query_file", QUERIES, ids=lambda q: q.name)
 def test_aact_users_queries_run_unchanged(capsys, sample_warehouse, query_file):
     code, out, err = run(capsys, "--aact", "--warehouse", str(sample_warehouse), "--format", "csv", "--file", str(query_file))
     assert (code, err) == (0, "")
@@ -141,7 +146,7 @@ def test_aact_users_queries_run_unchanged(capsys, sample_warehouse, query_file):
 
 
 def test_the_corpus_is_realistic_in_size():
-    assert len(QUERIES) >= 40 and len(RESULTS_QUERIES) == 4
+    assert len(QUERIES) >= 55 and len(RESULTS_QUERIES) == 19
 
 
 def test_queries_give_aacts_answers_over_the_samples(capsys, sample_warehouse):
@@ -156,6 +161,26 @@ def test_queries_give_aacts_answers_over_the_samples(capsys, sample_warehouse):
         "select distinct on (nct_id) nct_id, name as asof from facilities where nct_id = 'NCT02552212' order by nct_id, id",
     )
     assert (code, out) == (0, "nct_id,asof\nNCT02552212,As0006 125\n")
+
+
+def test_results_queries_give_aacts_answers_over_the_samples(capsys, sample_warehouse):
+    query = (Path(__file__).resolve().parent / "fixtures" / "aact_queries" / "46_completion_per_arm.sql").read_text()
+    code, out, _ = run(capsys, "--aact", "--warehouse", str(sample_warehouse), "--format", "csv", query)
+    assert code == 0
+    assert out.splitlines()[:4] == [
+        "nct_id,title,started,completed,completion_pct",
+        "NCT00663260,Placebo,84,63,75.0",
+        "NCT00663260,Dapagliflozin 5 mg,83,72,86.7",
+        "NCT00663260,Dapagliflozin 10 mg,85,69,81.2",
+    ]
+    code, out, _ = run(
+        capsys, "--aact", "--warehouse", str(sample_warehouse), "--format", "csv",
+        "select t.ctgov_group_code, t.event_type, t.subjects_affected, t.subjects_at_risk from reported_event_totals t "
+        "join result_groups rg on rg.nct_id = t.nct_id and rg.ctgov_group_code = t.ctgov_group_code "
+        "and rg.result_type = 'Reported Event' where t.nct_id = 'NCT00663260' and rg.title = 'Placebo' order by t.id",
+    )
+    assert (code, out) == (0, "ctgov_group_code,event_type,subjects_affected,subjects_at_risk\n"
+                              "EG000,deaths,,\nEG000,other,39,84\nEG000,serious,9,84\n")
 
 
 def test_a_script_never_writes_to_the_warehouse(capsys, sample_warehouse):

@@ -250,7 +250,8 @@ def _make_temporary(create: exp.Create) -> None:
 # PostgreSQL names an unnamed result column after its function ("count"), DuckDB after the
 # whole expression ("count_star()"): kept for the functions whose PostgreSQL name is certain.
 POSTGRES_COLUMN_NAMES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max",
-                         exp.Coalesce: "coalesce", exp.Case: "case"}
+                         exp.Coalesce: "coalesce", exp.Case: "case", exp.WidthBucket: "width_bucket",
+                         exp.ToNumber: "to_number"}
 
 
 def _name_columns_as_postgres(select: exp.Select) -> None:
@@ -326,9 +327,35 @@ def _dialect_differences(node: exp.Expression) -> exp.Expression:
                              expressions=[node.this, exp.Literal.string(_similar_to_regex(node.expression.name))])
     if isinstance(node, exp.Anonymous) and node.name.upper() == "TO_CHAR" and len(node.expressions) == 2:
         return _to_char(*node.expressions)
+    if isinstance(node, exp.ToNumber):
+        # DuckDB has no to_number: the text's digits, point, sign and exponent as a number
+        # (the pattern's group separators and currency symbols are what is dropped).
+        digits = exp.RegexpReplace(this=node.this, expression=exp.Literal.string(r"[^0-9.eE+-]"),
+                                   replacement=exp.Literal.string(""), modifiers=exp.Literal.string("g"))
+        return exp.TryCast(this=digits, to=exp.DataType.build("DOUBLE"))
+    if isinstance(node, exp.WidthBucket) and node.args.get("min_value") is not None:
+        return _width_bucket(node)
     if isinstance(node, exp.Anonymous) and node.name.upper() in FUNCTION_RENAMES:
         return exp.Anonymous(this=FUNCTION_RENAMES[node.name.upper()], expressions=node.expressions)
     return node
+
+
+def _width_bucket(node: exp.WidthBucket) -> exp.Expression:
+    """width_bucket(x, low, high, n) as PostgreSQL computes it (DuckDB has none): 0 below low,
+    n + 1 from high up, else the 1-based bucket of n equal ones."""
+    value, low, high, count = (node.this, node.args["min_value"], node.args["max_value"], node.args["num_buckets"])
+    # The fraction in DOUBLE: PostgreSQL computes it so, and an integer `/` would be kept as integer division.
+    fraction = exp.Div(
+        this=exp.cast(exp.paren(exp.Sub(this=value.copy(), expression=low.copy())), exp.DataType.build("DOUBLE")),
+        expression=exp.paren(exp.Sub(this=high.copy(), expression=low.copy())),
+    )
+    bucket = exp.Floor(this=exp.Mul(this=fraction, expression=count.copy()))
+    return exp.Case(
+        ifs=[exp.If(this=exp.LT(this=value.copy(), expression=low.copy()), true=exp.Literal.number(0)),
+             exp.If(this=exp.GTE(this=value.copy(), expression=high.copy()),
+                    true=exp.Add(this=count.copy(), expression=exp.Literal.number(1)))],
+        default=exp.cast(exp.Add(this=bucket, expression=exp.Literal.number(1)), exp.DataType.build("INTEGER")),
+    )
 
 
 def _like_any_to_or(node: exp.Like | exp.ILike) -> exp.Expression:

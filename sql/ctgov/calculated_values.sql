@@ -3,19 +3,19 @@
 --   registered; actual_duration and months_to_report_results in whole 30-day months, truncated
 --   toward zero (null when a date is missing, and for the duration when the start or primary
 --   completion date is ESTIMATED); ages split into number and singular lower-case unit; counts
---   of registered outcomes by type (null when none). The adverse-event subject counts wait for
---   the results tables and are null.
+--   of registered outcomes by type (null when none); results reported when the results hold an
+--   outcome measure; the adverse-event subject counts summed over reported_events by type.
 -- Grain: one row per study.
 -- Columns:
 --   id: aact_id(nct_id, 1): the study's only row.
 --   nct_id: studies.nct_id.
 --   number_of_facilities: study_overview.n_sites: the study's sites (0 when none).
---   number_of_nsae_subjects: Null until the results tables land: the sum of subjects affected by other (non-serious) adverse events.
---   number_of_sae_subjects: Null until the results tables land: the sum of subjects affected by serious adverse events.
+--   number_of_nsae_subjects: Sum of reported_events.subjects_affected over the study's other (not serious) events, terms and groups (so a participant with two events counts twice, as in AACT); null when it reports none.
+--   number_of_sae_subjects: Sum of reported_events.subjects_affected over the study's serious events, terms and groups; null when it reports none.
 --   registered_in_calendar_year: Year of studies.study_first_submit_date.
 --   nlm_download_date: Always null (AACT no longer fills it).
 --   actual_duration: Whole 30-day months from studies.start_date to studies.primary_completion_date; null when either is missing or ESTIMATED.
---   were_results_reported: studies.has_results (hasResults; false when not stated).
+--   were_results_reported: Whether the study's results hold an outcome measure (outcome_measures), as AACT decides it.
 --   months_to_report_results: Whole 30-day months from studies.primary_completion_date to studies.results_first_submit_date.
 --   has_us_facility: Whether a site is in the United States or a US territory (sites.country); null when the study has no sites.
 --   has_single_facility: Whether the study has exactly one site; null when it has none.
@@ -31,7 +31,7 @@ with
 studies as (
     select
         nct_id, study_first_submit_date, start_date, start_date_type, primary_completion_date,
-        primary_completion_date_type, results_first_submit_date, has_results, minimum_age, maximum_age
+        primary_completion_date_type, results_first_submit_date, minimum_age, maximum_age
     from main.studies
 ),
 
@@ -50,6 +50,19 @@ us_sites as (
     )
 ),
 
+event_subjects as (
+    select
+        nct_id,
+        sum(coalesce(subjects_affected, 0)) filter (where event_type = 'serious') as sae_subjects,
+        sum(coalesce(subjects_affected, 0)) filter (where event_type = 'other') as nsae_subjects
+    from main.reported_events
+    group by nct_id
+),
+
+reported as (
+    select distinct nct_id from main.outcome_measures
+),
+
 ages as (
     select
         nct_id,
@@ -64,8 +77,8 @@ select
     aact_id(s.nct_id, 1) as id,
     s.nct_id,
     cast(coalesce(c.n_sites, 0) as integer) as number_of_facilities,
-    cast(null as integer) as number_of_nsae_subjects,
-    cast(null as integer) as number_of_sae_subjects,
+    cast(e.nsae_subjects as integer) as number_of_nsae_subjects,
+    cast(e.sae_subjects as integer) as number_of_sae_subjects,
     cast(year(s.study_first_submit_date) as integer) as registered_in_calendar_year,
     cast(null as date) as nlm_download_date,
     cast(
@@ -73,7 +86,7 @@ select
              then trunc(date_diff('day', s.start_date, s.primary_completion_date) / 30) end
         as integer
     ) as actual_duration,
-    coalesce(s.has_results, false) as were_results_reported,
+    r.nct_id is not null as were_results_reported,
     cast(trunc(date_diff('day', s.primary_completion_date, s.results_first_submit_date) / 30) as integer) as months_to_report_results,
     case when c.n_sites > 0 then u.nct_id is not null end as has_us_facility,
     case when c.n_sites > 0 then c.n_sites = 1 end as has_single_facility,
@@ -88,3 +101,5 @@ from studies as s
 left join counts as c on c.nct_id = s.nct_id
 left join us_sites as u on u.nct_id = s.nct_id
 left join ages as a on a.nct_id = s.nct_id
+left join event_subjects as e on e.nct_id = s.nct_id
+left join reported as r on r.nct_id = s.nct_id

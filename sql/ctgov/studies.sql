@@ -36,7 +36,7 @@
 --   target_duration: studies.target_duration (designModule.targetDuration).
 --   study_type: studies.study_type: INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS.
 --   acronym: studies.acronym.
---   baseline_population: Null until the results tables land (resultsSection.baselineCharacteristicsModule.populationDescription).
+--   baseline_population: result_details.baseline_population_description (resultsSection.baselineCharacteristicsModule.populationDescription).
 --   brief_title: studies.brief_title.
 --   official_title: studies.official_title.
 --   overall_status: studies.overall_status (API code, e.g. RECRUITING, COMPLETED).
@@ -45,7 +45,7 @@
 --   enrollment: studies.enrollment.
 --   enrollment_type: studies.enrollment_type: ACTUAL or ESTIMATED.
 --   source: studies.organization_name (identificationModule.organization.fullName).
---   limitations_and_caveats: Null until the results tables land (resultsSection.moreInfoModule.limitationsAndCaveats.description).
+--   limitations_and_caveats: result_details.limitations_and_caveats (resultsSection.moreInfoModule.limitationsAndCaveats.description).
 --   number_of_arms: study_overview.n_arms of a study whose type contains INTERVENTIONAL; null for others and when none.
 --   number_of_groups: study_overview.n_arms (groups/cohorts) of any other study; null for interventional ones and when none.
 --   why_stopped: studies.why_stopped.
@@ -69,11 +69,11 @@
 --   created_at: study_versions.first_seen_at of the study's first version: when a build first loaded the study (UTC).
 --   updated_at: study_versions.first_seen_at of the study's newest version: when a build loaded its current content (UTC).
 --   source_class: studies.organization_class (API code).
---   delayed_posting: studies.has_delayed_posting (statusModule.delayedPosting), the API's boolean as AACT's loader keeps it.
+--   delayed_posting: studies.has_delayed_posting (statusModule.delayedPosting) as 't' or 'f': the column is text in AACT, and its loader writes a boolean into text so.
 --   expanded_access_nctid: studies.expanded_access_nct_id.
 --   expanded_access_status_for_nctid: studies.expanded_access_status (API code).
 --   fdaaa801_violation: studies.has_fdaaa801_violation.
---   baseline_type_units_analyzed: Null until the results tables land (resultsSection.baselineCharacteristicsModule.typeUnitsAnalyzed).
+--   baseline_type_units_analyzed: result_details.baseline_units_analyzed (resultsSection.baselineCharacteristicsModule.typeUnitsAnalyzed).
 --   patient_registry: studies.is_patient_registry (designModule.patientRegistry).
 with
 
@@ -88,6 +88,10 @@ ipd_sharing_statements as (
 
 arm_counts as (
     select nct_id, nullif(n_arms, 0) as n_arms from main.study_overview
+),
+
+result_details as (
+    select nct_id, baseline_population_description, baseline_units_analyzed, limitations_and_caveats from main.result_details
 ),
 
 load_times as (
@@ -129,7 +133,7 @@ select
     s.target_duration,
     s.study_type,
     s.acronym,
-    cast(null as varchar) as baseline_population,
+    r.baseline_population_description as baseline_population,
     s.brief_title,
     s.official_title,
     s.overall_status,
@@ -138,7 +142,7 @@ select
     s.enrollment,
     s.enrollment_type,
     s.organization_name as source,
-    cast(null as varchar) as limitations_and_caveats,
+    r.limitations_and_caveats,
     cast(case when is_interventional then a.n_arms end as integer) as number_of_arms,
     cast(case when not is_interventional then a.n_arms end as integer) as number_of_groups,
     s.why_stopped,
@@ -162,13 +166,14 @@ select
     t.created_at,
     t.updated_at,
     s.organization_class as source_class,
-    s.has_delayed_posting as delayed_posting,
+    case s.has_delayed_posting when true then 't' when false then 'f' end as delayed_posting,
     s.expanded_access_nct_id as expanded_access_nctid,
     s.expanded_access_status as expanded_access_status_for_nctid,
     s.has_fdaaa801_violation as fdaaa801_violation,
-    cast(null as varchar) as baseline_type_units_analyzed,
+    r.baseline_units_analyzed as baseline_type_units_analyzed,
     s.is_patient_registry as patient_registry
 from studies as s
 left join ipd_sharing_statements as i on i.nct_id = s.nct_id
 left join arm_counts as a on a.nct_id = s.nct_id
+left join result_details as r on r.nct_id = s.nct_id
 left join load_times as t on t.nct_id = s.nct_id
