@@ -543,7 +543,9 @@ def build(raw: Path, warehouse: Path, log_dir: Path, name: str) -> dict:
 
 
 def table_names(con) -> list[str]:
-    return [row[0] for row in con.execute("select table_name from duckdb_tables() where database_name = current_database()").fetchall()]
+    # The main schema only: the ctgov schema holds views over these tables, with the same names.
+    return [row[0] for row in con.execute(
+        "select table_name from duckdb_tables() where database_name = current_database() and schema_name = 'main'").fetchall()]
 
 
 def leaked(warehouse: Path) -> list[str]:
@@ -552,7 +554,7 @@ def leaked(warehouse: Path) -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True, config=CHECK_CONFIG) as con:
         for table in table_names(con):
             columns = [row[0] for row in con.execute(
-                "select column_name from duckdb_columns() where table_name = ? and data_type = 'VARCHAR'", [table]).fetchall()]
+                "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ? and data_type = 'VARCHAR'", [table]).fetchall()]
             for column in columns:
                 hits = con.execute(f'select count(*) from "{table}" where contains("{column}", ?) or contains("{column}", ?)',
                                    [MARKER, PASSWD_HEAD]).fetchone()[0]
@@ -578,7 +580,8 @@ def differences(left: Path, right: Path) -> dict[str, tuple[int, int]]:
                 continue
             # modified_at differs between a copied and an original file; everything else must agree.
             columns = ", ".join(f'"{c}"' for (c,) in con.execute(
-                "select column_name from duckdb_columns() where database_name = 'l' and table_name = ? and column_name <> 'modified_at'",
+                "select column_name from duckdb_columns() where database_name = 'l' and schema_name = 'main' and table_name = ? "
+                "and column_name <> 'modified_at'",
                 [table]).fetchall())
             only_left = con.execute(f'select count(*) from (select {columns} from l."{table}" except all select {columns} from r."{table}")').fetchone()[0]
             only_right = con.execute(f'select count(*) from (select {columns} from r."{table}" except all select {columns} from l."{table}")').fetchone()[0]
