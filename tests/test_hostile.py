@@ -391,8 +391,8 @@ def test_bombs_and_oversized_input_stop_at_a_bound_with_a_plain_error(tmp_path: 
         ("items.txt", "line 8", None, "registry export literal holds more than 1,000 values at line 8"),
         ("lines.ndjson", "line 2", None, "record has no NCT id (protocolSection.identificationModule.nctId)"),
         ("lines.ndjson", "line 3", None, "record has no NCT id (protocolSection.identificationModule.nctId)"),
-        ("lines.ndjson", "line 5", None, "not read from this line on: a document is read to line 3 at most (the whole "
-                                         "registry is under a million studies, one a line)"),
+        ("lines.ndjson", "line 5", None, "not read from this line on: a document is read to 3 lines of content at most "
+                                         "(the whole registry is under a million studies, one a line)"),
         ("long.ndjson", "line 2", None, "line longer than 65,536 bytes: not read"),
         ("lying.zip", "member bomb.json", None, "unreadable zip member: Bad size for file 'bomb.json'"),
         ("objects.json", "", None,

@@ -77,7 +77,8 @@ MAX_MEMBER_BYTES = MAX_RECORD_BYTES
 MAX_ZIP_MEMBERS = 1_500_000
 
 # One study a line, the whole registry (600,000 studies) is well under a million lines. Past this
-# line a document is not read (a small gzip of junk lines would otherwise cost hours of rejecting).
+# many lines of content a reading stops (a small gzip of junk lines would otherwise cost hours of
+# rejecting); blank lines are skipped at C speed and don't count.
 MAX_LINES = 5_000_000
 
 # NDJSON lines average 17 KB; with the default 8 KiB buffer each one is read in pieces and joined.
@@ -410,7 +411,7 @@ class _Line(NamedTuple):
     number: int  # 1-based, counting blank lines
     offset: int  # of the line's first byte in the document
     content: bytes | bytearray | None  # None: longer than MAX_RECORD_BYTES, skipped rather than held
-    past_last: bool = False  # the first line past MAX_LINES: it and the rest are not read
+    past_last: bool = False  # the first line of content past MAX_LINES: it and the rest are not read
 
 
 def _non_blank_lines(
@@ -424,9 +425,8 @@ def _non_blank_lines(
     (None: to the end). A byte order mark at the document's start is not content.
     """
     limit = MAX_RECORD_BYTES if limit is None else limit
-    if number > MAX_LINES + 1:
-        return  # a range of lines past the last read: the range before it says so
     remaining = size
+    n_content = 0  # lines of content yielded, against MAX_LINES
     # A piece at a time, so that what came before a corrupt part of a stream is read.
     read_piece = getattr(stream, "read1", stream.read)
 
@@ -450,9 +450,10 @@ def _non_blank_lines(
             continue
         start = content.start()
         number += buffer.count(b"\n", position, start)
-        if number > MAX_LINES:
+        if n_content >= MAX_LINES:
             yield _Line(number, base + start, None, past_last=True)
             return
+        n_content += 1
         end = buffer.find(b"\n", start)
         if end >= 0:
             yield _Line(number, base + start, buffer[start : end + 1] if end + 1 - start <= limit else None)
@@ -493,8 +494,8 @@ def _line_refusal(line: _Line) -> str | None:
     """Why a line is not parsed at all: past the last line read, too long, or too costly to
     parse; None when it may be."""
     if line.past_last:
-        return (f"not read from this line on: a document is read to line {MAX_LINES:,} at most (the whole "
-                "registry is under a million studies, one a line)")
+        return (f"not read from this line on: a document is read to {MAX_LINES:,} lines of content at most "
+                "(the whole registry is under a million studies, one a line)")
     if line.content is None:
         return f"line longer than {mib(MAX_RECORD_BYTES)}: not read"
     return parse_cost_error(line.content, "line")
