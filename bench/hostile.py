@@ -36,6 +36,7 @@ import shutil
 import socket
 import stat
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -598,10 +599,15 @@ def good_ids() -> list[str]:
     return [orjson.loads(path.read_bytes())["protocolSection"]["identificationModule"]["nctId"] for path in GOOD]
 
 
+def remove_tree(path: Path) -> None:
+    """shutil.rmtree recurses once per level, and a case's folder may be a thousand levels deep."""
+    subprocess.run(["rm", "-rf", "--", str(path)], check=False)
+
+
 def prepare_base(workdir: Path) -> Path:
     """A warehouse built from the good studies alone, copied for every case's incremental build."""
     base = workdir / "base"
-    shutil.rmtree(base, ignore_errors=True)  # built by the code under test, every run
+    remove_tree(base)  # built by the code under test, every run
     for path in GOOD:
         write(base / "raw" / "good" / path.name, path.read_bytes())
     result = build(base / "raw", base / "w.duckdb", base / "logs", "base")
@@ -612,7 +618,7 @@ def prepare_base(workdir: Path) -> Path:
 
 def run_case(case: Case, workdir: Path, base: Path) -> dict:
     root = workdir / "cases" / "".join(ch if ch.isalnum() else "-" for ch in case.name)
-    shutil.rmtree(root, ignore_errors=True)
+    remove_tree(root)
     raw, outside = root / "raw", root / "outside"
     shutil.copytree(base / "raw", raw)
     write(outside / "secret.json", f'{{"secret": "{MARKER}"}}'.encode())
@@ -720,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         status = "skipped" if result.get("skipped") else ("FAIL" if result["problems"] else "ok")
         print(f"{status:7} {case.name} ({result['case_s']:.0f} s)" + "".join(f"\n        {p}" for p in result["problems"]), flush=True)
         if not args.keep:
-            shutil.rmtree(args.workdir / "cases" / "".join(ch if ch.isalnum() else "-" for ch in case.name), ignore_errors=True)
+            remove_tree(args.workdir / "cases" / "".join(ch if ch.isalnum() else "-" for ch in case.name))
         return result
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

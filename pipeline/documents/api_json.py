@@ -79,7 +79,7 @@ MAX_ZIP_MEMBERS = 1_500_000
 # One study a line, the whole registry (600,000 studies) is well under a million lines. Past this
 # many lines of content a reading stops (a small gzip of junk lines would otherwise cost hours of
 # rejecting); blank lines are skipped at C speed and don't count.
-MAX_LINES = 5_000_000
+MAX_LINES = 2_000_000
 
 # NDJSON lines average 17 KB; with the default 8 KiB buffer each one is read in pieces and joined.
 READ_BUFFER_BYTES = 1024 * 1024

@@ -45,13 +45,14 @@ class DocumentReading:
     items: Iterator[ReadItem]
 
 
-def excerpt_of(text: str | bytes, at: int = 0) -> str:
+def excerpt_of(text: str | bytes | bytearray | memoryview, at: int = 0) -> str:
     """A short, printable window of the source around byte/char offset `at` (only the window is
     decoded, never the whole source)."""
     start = max(0, at - EXCERPT_CHARS // 2)
-    if isinstance(text, bytes):
-        # Up to 4 bytes a character: the window's bytes hold at least its characters.
-        return text[start : start + 4 * EXCERPT_CHARS].decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+    if not isinstance(text, str):
+        # Bytes (a line gathered into a bytearray too). Up to 4 bytes a character: the window's
+        # bytes hold at least its characters.
+        return bytes(text[start : start + 4 * EXCERPT_CHARS]).decode("utf-8", errors="replace")[:EXCERPT_CHARS]
     return text[start : start + EXCERPT_CHARS]
 
 
