@@ -88,7 +88,8 @@ def template(nct_id: str = "NCT99990001") -> dict:
 
 
 def at(study: dict, path: str, value) -> dict:
-    """The study with the value at a dotted path (list positions as `[i]`) replaced."""
+    """The study with the value at a dotted path (list positions as `[i]`) replaced; objects
+    missing on the way are made (the template study has no results)."""
     node = study
     steps = []
     for part in path.split("."):
@@ -96,7 +97,7 @@ def at(study: dict, path: str, value) -> dict:
         steps.append(key)
         steps += [int(i.rstrip("]")) for i in indexes]
     for step in steps[:-1]:
-        node = node[step]
+        node = node.setdefault(step, {}) if isinstance(step, str) else node[step]
     node[steps[-1]] = value
     return study
 

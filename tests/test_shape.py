@@ -53,3 +53,18 @@ def test_leaf_values_that_do_not_fit_are_named_with_their_path_and_taken_out() -
     cleaned = shape.without(record, ["protocolSection.designModule.enrollmentInfo.count"])
     assert cleaned["protocolSection"]["designModule"]["enrollmentInfo"] == {"count": None, "type": "ESTIMATED"}
     assert record["protocolSection"]["designModule"]["enrollmentInfo"]["count"] == "abc"  # the original is not changed
+
+
+def test_columns_read_from_the_root_or_an_ancestor_are_expected_where_they_read() -> None:
+    # `$.` and `@N.` paths name a place outside the row's element: that place is checked, and a
+    # value there that does not fit is a misfit with its real path (it used to fail the batch).
+    record = replaced(RECORD, ["documentSection", "largeDocumentModule"], {"noSap": "no", "largeDocs": [{"typeAbbrev": "Prot"}]})
+    record = replaced(record, ["resultsSection", "participantFlowModule"], {"periods": [
+        {"title": "Overall Study", "milestones": [{"type": "STARTED", "comment": {"note": 1}, "achievements": [{"groupId": "FG000", "numSubjects": "10"}]}]},
+    ]})
+
+    assert shape.check([record]) == [None]
+    assert shape.misfits(record) == [
+        ("resultsSection.participantFlowModule.periods[0].milestones[0].comment", '{"note":1}'),
+        ("documentSection.largeDocumentModule.noSap", "no"),
+    ]

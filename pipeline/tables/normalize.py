@@ -1052,6 +1052,9 @@ _FITTING_TYPES: dict[str, frozenset[type]] = {
     "VARCHAR[]": frozenset({list, NoneType}),
 }
 _RANGED_TYPES = frozenset({"INTEGER", "BIGINT"})
+# Types whose strict polars constructor takes exactly what fits them as they are (str or None;
+# bool or None): integer columns are left out, as polars also takes True for 1.
+_STRICT_TYPES = frozenset({"VARCHAR", "BOOLEAN"})
 
 
 def _column(column: Column, values: Any, nct_ids: _StudyIds | None, study_column: bool) -> pl.Series:
@@ -1065,6 +1068,13 @@ def _column(column: Column, values: Any, nct_ids: _StudyIds | None, study_column
         return values
     if isinstance(values, _Repeated):
         return _series(column.name, [values.value], dtype).gather([0] * values.n_rows)
+    if column.type in _STRICT_TYPES:
+        # Most columns hold exactly their type: polars' strict constructor says so while it
+        # converts (a separate pass over the types cost as much as the conversion).
+        try:
+            return pl.Series(column.name, values, dtype=dtype, strict=True)
+        except TypeError:
+            pass  # a number in a text column, or a misfit: checked below
     fitting = _FITTING_TYPES.get(column.type)
     if fitting is not None and not set(map(type, values)) <= fitting:
         raise ValuesDoNotFit(column.name)

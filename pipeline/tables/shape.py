@@ -130,7 +130,11 @@ def expectations() -> Expectation:
                     element.scalar(column_type)
                 continue
             for path, column_type in paths.values():
-                _descend(element, path).scalar(column_type)
+                if path.startswith(("$.", "@")):
+                    # Read from the study root or an ancestor element: where it really is.
+                    _descend(root, source.record_path(path)).scalar(column_type)
+                else:
+                    _descend(element, path).scalar(column_type)
     for section in schema.WHOLE_SECTIONS:
         _descend(root, section).require(ANY)
     return root
