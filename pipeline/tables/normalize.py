@@ -1193,20 +1193,22 @@ def _look_up(frame: pl.DataFrame, column: Column, lookup: Lookup | None, frames:
 CHUNK_STUDIES = 128
 
 
-def normalize(studies: Iterable[dict]) -> dict[str, pl.DataFrame]:
-    """One frame per study table (schema.STUDY_TABLES) for a batch of canonical studies."""
+def normalize(studies: Iterable[dict], mapped: Iterable[bool] | None = None) -> dict[str, pl.DataFrame]:
+    """One frame per study table (schema.STUDY_TABLES) for a batch of canonical studies; `mapped`,
+    when given, says per study that it holds no unmapped value (`shape.screen` found every key
+    read), so that only the others are looked through for them."""
     # Normalizing makes no reference cycles, but its long column lists make every cyclic
     # collection that runs meanwhile slower; collection waits until the batch is done.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _normalize(studies)
+        return _normalize(studies, mapped)
     finally:
         if collecting:
             gc.enable()
 
 
-def _normalize(studies: Iterable[dict]) -> dict[str, pl.DataFrame]:
+def _normalize(studies: Iterable[dict], mapped: Iterable[bool] | None) -> dict[str, pl.DataFrame]:
     tables = [_TableRows(c, c.plans) for c in MAPPED_TABLES if c.plans is not None]
     by_study = [(c, [[] for _ in c.extracted]) for c in MAPPED_TABLES if c.plans is None]
     link_rows: list[tuple] = []
@@ -1217,6 +1219,7 @@ def _normalize(studies: Iterable[dict]) -> dict[str, pl.DataFrame]:
     # Studies are taken chunk by chunk, so that a lazy iterable (one that parses as it goes) is
     # read while its studies are fresh in the CPU cache.
     remaining = iter(studies)
+    mapped_flags = iter(repeat(False) if mapped is None else mapped)
     while chunk := list(islice(remaining, CHUNK_STUDIES)):
         base = len(all_nct_ids)
         nct_ids = [study["protocolSection"]["identificationModule"]["nctId"] for study in chunk]
@@ -1235,8 +1238,11 @@ def _normalize(studies: Iterable[dict]) -> dict[str, pl.DataFrame]:
             sections["nct_id"].append(nct_ids[i])
             sections["section"].append(section)
             sections["section_json"].append(text)
-        # Unmapped values: the chunk is checked at once, and only a chunk holding some is walked.
-        if not _clean_values(chunk, _UNMAPPED_ROOT):
+        # Unmapped values: the chunk is checked at once (unless every study is known to hold
+        # none), and only a chunk holding some is walked.
+        flags = list(islice(mapped_flags, len(chunk)))
+        known_mapped = len(flags) == len(chunk) and all(flags)
+        if not known_mapped and not _clean_values(chunk, _UNMAPPED_ROOT):
             for study, nct_id in zip(chunk, nct_ids):
                 n_unmapped = len(unmapped)
                 _unmapped_walk(study, _UNMAPPED_ROOT, "", unmapped)

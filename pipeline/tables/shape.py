@@ -76,6 +76,12 @@ class Expectation:
         return self
 
     @cached_property
+    def read_keys(self) -> frozenset[str]:
+        """An object's keys whose values some column reads or keeps whole (a key only passed
+        through, that no column reads, is not one)."""
+        return frozenset(k for k, c in self.children.items() if c.kind is not None)
+
+    @cached_property
     def structure(self) -> tuple[tuple[str, "Expectation"], ...]:
         """The children that are objects or lists (leaf values are no structure)."""
         return tuple((k, c) for k, c in self.children.items() if c.kind in (OBJECT, LIST))
@@ -152,9 +158,17 @@ class Departure(NamedTuple):
 
 def check(studies: list[dict]) -> list[Departure | None]:
     """Per study, how its structure departs from what the mapping expects, or None (the common case)."""
-    if _clean(studies, ROOT):
-        return [None] * len(studies)
-    return [_departure(study) for study in studies]
+    return screen(studies)[0]
+
+
+def screen(studies: list[dict]) -> tuple[list[Departure | None], bool]:
+    """`check`'s departures, and whether every key of every study is one the mapping reads (so
+    that none holds an unmapped value, and the normalizer need not look for them); False when
+    unsure. One column-wise walk does both: the unmapped values' own walk took as long."""
+    mapped = [True]
+    if _clean(studies, ROOT, mapped):
+        return [None] * len(studies), mapped[0]
+    return [_departure(study) for study in studies], False
 
 
 def _departure(study: dict) -> Departure | None:
@@ -200,9 +214,11 @@ def _steps(path: str) -> list[str | int]:
 # ---- column-wise: all the chunk's values at a path at once
 
 
-def _clean(values: list, node: Expectation) -> bool:
+def _clean(values: list, node: Expectation, mapped: list[bool]) -> bool:
     """Whether every value (those at one path, across studies) has the structure `node`
-    expects; False when unsure (the walk then decides). Leaf values are not looked at."""
+    expects; False when unsure (the walk then decides). Leaf values are not looked at.
+    `mapped[0]` is set False where an object holds a key no column reads, or a list's elements
+    are read by none (when the structure is not clean it means nothing)."""
     kind = node.kind
     if kind not in (OBJECT, LIST):
         return True
@@ -213,19 +229,25 @@ def _clean(values: list, node: Expectation) -> bool:
     if not types:
         return True
     if kind == OBJECT:
-        return types == _DICT and all(
-            _clean(list(map(dict.get, values, repeat(key))), child) for key, child in node.structure
+        if types != _DICT:
+            return False
+        if mapped[0] and not set().union(*values) <= node.read_keys:
+            mapped[0] = False
+        return all(
+            _clean(list(map(dict.get, values, repeat(key))), child, mapped) for key, child in node.structure
         )
     if types != _LIST:
         return False
     items = node.items
     if items is None or items.kind not in (OBJECT, LIST, SCALAR):
+        if items is None or items.kind is None:
+            mapped[0] = False  # non-empty lists whose elements no column reads
         return True
     elements = list(chain.from_iterable(values))
     if items.kind == SCALAR:
         # A list of text: its elements are leaves, but an object or list among them is structure.
         return set(map(type, elements)) <= _SCALARS_OR_NONE
-    return _clean(elements, items)
+    return _clean(elements, items, mapped)
 
 
 # ---- record by record: where, and what

@@ -67,7 +67,7 @@ def document_batches(
     forms: dict[str, str] = {}
     errors: list[ErrorRow] = []
     records: list[tuple] = []
-    studies: dict[str, tuple[dict, tuple[str, str]]] = {}  # the best record's study and (document, position)
+    studies: dict[str, tuple[dict, tuple[str, str], bool]] = {}  # the best record's study, (document, position), mapped
     item_counts: dict[tuple[str, int], int] = {}
     first = group[0]
     sequence = 0
@@ -82,7 +82,8 @@ def document_batches(
         nonlocal largest
         chosen = [studies[nct_id] for nct_id in current.candidates]
         # A batch of error rows alone (a document of bad lines) has no studies to normalize.
-        frames, unloadable = normalize_records([study for study, _ in chosen], [place for _, place in chosen]) if chosen else ({}, [])
+        frames, unloadable = normalize_records([study for study, _, _ in chosen], [place for _, place, _ in chosen],
+                                               [mapped for _, _, mapped in chosen]) if chosen else ({}, [])
         chosen.clear(), studies.clear()  # normalized: the studies are not held while their rows are written
         frames[schema.STUDY_RECORDS.name] = pl.DataFrame(records, schema=table_schema(schema.STUDY_RECORDS), orient="row")
         for name in list(frames):
@@ -108,7 +109,7 @@ def document_batches(
                 best = batch.candidates.get(version.nct_id)
                 if best is None or version.precedence > best:
                     batch.candidates[version.nct_id] = version.precedence
-                    studies[version.nct_id] = (item.study, (version.document_path, version.position))
+                    studies[version.nct_id] = (item.study, (version.document_path, version.position), item.mapped)
                     largest = max(largest, item.n_bytes)
                 full = (len(batch.candidates) >= studies_per_batch
                         or len(records) >= RECORDS_PER_STUDY_BATCH * studies_per_batch)

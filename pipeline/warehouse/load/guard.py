@@ -63,6 +63,7 @@ class GuardedRecord(NamedTuple):
     study: dict
     canonical: bytes | None
     n_bytes: int  # of its canonical JSON
+    mapped: bool = False  # every key of the record is one the mapping reads (`shape.screen`): no unmapped values
 
 
 def guarded_items(part: DocumentPart, archives: dict[Path, ZipMembers], forms: dict[str, str],
@@ -100,7 +101,7 @@ def _checked(part: DocumentPart, pending: list[tuple[int, StudyRecord, bytes | s
     """The chunk's records that pass the structure check and have canonical JSON (else, in
     `canonical`'s place, why they have none), and error rows for the others."""
     path = part.document.relative_path
-    departures = shape.check([item.study for _, item, _ in pending]) if pending else []
+    departures, mapped = shape.screen([item.study for _, item, _ in pending]) if pending else ([], False)
     for (index, item, canonical), departure in zip(pending, departures):
         nct_id, study = item.nct_id, item.study
         if departure is not None:
@@ -110,7 +111,7 @@ def _checked(part: DocumentPart, pending: list[tuple[int, StudyRecord, bytes | s
         else:
             version = RecordVersion(nct_id, path, index, item.position, last_update_post_date(study),
                                     canonical_hash(canonical), part.part)
-            yield GuardedRecord(version, study, canonical if keep_canonical else None, len(canonical))
+            yield GuardedRecord(version, study, canonical if keep_canonical else None, len(canonical), mapped)
     pending.clear()  # the chunk's canonical JSON is not held while the consumer works
 
 
@@ -198,16 +199,18 @@ def _unreadable(position: str, error: Exception) -> ReadError:
 # ---------------------------------------------------------------- normalizing
 
 
-def normalize_records(studies: list[dict], places: list[tuple[str, str]]) -> tuple[dict[str, pl.DataFrame], list[ErrorRow]]:
+def normalize_records(studies: list[dict], places: list[tuple[str, str]],
+                      mapped: list[bool] | None = None) -> tuple[dict[str, pl.DataFrame], list[ErrorRow]]:
     """The study tables' frames of records that passed `guarded_items`, with their misfits kept
     in unmapped_values; and an error row for each record that still can't be normalized (then
-    it has no rows). `places` are the records' (document path, position), for those rows."""
+    it has no rows). `places` are the records' (document path, position), for those rows;
+    `mapped`, when known, their `GuardedRecord.mapped`."""
     try:
-        return normalize(studies), []
+        return normalize(studies, mapped), []
     except ValuesDoNotFit:
         return _normalize_misfits(studies, places)
     except Exception as error:  # noqa: BLE001 - found and rejected record by record
-        return _split(studies, places, error)
+        return _split(studies, places, error, mapped)
 
 
 def _normalize_misfits(studies: list[dict], places: list[tuple[str, str]]) -> tuple[dict[str, pl.DataFrame], list[ErrorRow]]:
@@ -227,15 +230,16 @@ def _normalize_misfits(studies: list[dict], places: list[tuple[str, str]]) -> tu
     return frames, errors
 
 
-def _split(studies: list[dict], places: list[tuple[str, str]], error: Exception) -> tuple[dict[str, pl.DataFrame], list[ErrorRow]]:
+def _split(studies: list[dict], places: list[tuple[str, str]], error: Exception,
+           mapped: list[bool] | None = None) -> tuple[dict[str, pl.DataFrame], list[ErrorRow]]:
     """Normalize each half on its own, down to the single records that fail."""
     if len(studies) == 1:
         document_path, position = places[0]
         reason = f"could not be normalized: {type(error).__name__}: {error}"
         return normalize([]), [ErrorRow(document_path, position, _nct_id(studies[0]), reason, "")]
     middle = len(studies) // 2
-    left, left_errors = normalize_records(studies[:middle], places[:middle])
-    right, right_errors = normalize_records(studies[middle:], places[middle:])
+    left, left_errors = normalize_records(studies[:middle], places[:middle], mapped and mapped[:middle])
+    right, right_errors = normalize_records(studies[middle:], places[middle:], mapped and mapped[middle:])
     return {name: pl.concat([left[name], right[name]]) for name in left}, left_errors + right_errors
 
 
