@@ -465,7 +465,7 @@ def _cells(element, table: dict[str, tuple[str, int]], results: _Results, text_k
 def _cell(element, table: dict[str, tuple[str, int]], results: _Results, text_key: str | None) -> dict[str, Any]:
     """A participants, measurement or counts element (the bulk of a results section): its
     attributes under their API v2 names, and its text, if any, under `text_key`. An attribute the
-    table does not name, or text where none is expected, is kept unmapped."""
+    table does not name, text where none is expected, and any element inside are kept unmapped."""
     entry: dict[str, Any] = {}
     for name, value in element.items():
         spec = table.get(name)
@@ -484,6 +484,9 @@ def _cell(element, table: dict[str, tuple[str, int]], results: _Results, text_ke
             results.unmapped[_xpath(element)] = text.strip()
         else:
             entry[text_key] = text.strip()
+    if len(element):
+        for child in element:
+            results.keep(child)
     return entry
 
 
