@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.documents.xml_values import Field, code, flag, keep_subtree, read_fields, text_of
+from pipeline.documents.xml_values import Field, code, flag, keep_subtree, text_of
 
 ROOT = "clinical_results"
 
@@ -109,18 +109,43 @@ def results_section(element, unmapped: dict[str, str]) -> dict[str, Any]:
 def _read(element, results: _Results, fields: dict[str, Field], nested: dict[str, tuple[str, Callable]] | None = None,
           order: tuple[str, ...] | None = None) -> dict[str, Any]:
     """A structure: its leaves by ``fields`` (tag -> (key, conversion)), its parts by ``nested``
-    (tag -> (key, reader of the part)), in API v2's key ``order`` when given; anything else is kept."""
+    (tag -> (key, reader of the part)), in API v2's key ``order`` when given; anything else, and
+    a leaf whose text does not convert, is kept."""
     target: dict[str, Any] = {}
-
-    def part(child) -> None:
-        found = nested.get(child.tag) if nested else None
+    for child in element:
+        tag = child.tag
+        spec = fields.get(tag)
+        if spec is not None and not len(child):
+            text = child.text
+            if text is not None and (text := text.strip()):
+                key, convert = spec
+                value = text if convert is None else convert(text)
+                if value is None:
+                    results.keep(child)
+                else:
+                    target[key] = value
+            continue
+        found = nested.get(tag) if nested is not None else None
         if found is None:
             results.keep(child)
         else:
             target[found[0]] = found[1](child, results)
+    return target if order is None else _ordered(target, order)
 
-    read_fields(element, fields, target, part)
-    return target if order is None else {key: target[key] for key in order if key in target}
+
+# Key orders already checked against an API v2 order (a structure's keys mostly come in it).
+_in_order: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+
+
+def _ordered(target: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """``target`` with its keys in ``order`` (keys not in it left out)."""
+    keys = tuple(target)
+    if (keys, order) in _in_order:
+        return target
+    ordered = {key: target[key] for key in order if key in target}
+    if tuple(ordered) == keys and len(_in_order) < 10_000:
+        _in_order.add((keys, order))
+    return ordered
 
 
 def _each(tag: str, read: Callable) -> Callable:
@@ -131,6 +156,22 @@ def _each(tag: str, read: Callable) -> Callable:
         for child in element:
             if child.tag == tag:
                 items.append(read(child, results))
+            else:
+                results.keep(child)
+        return items
+
+    return read_list
+
+
+def _each_read(tag: str, fields: dict[str, Field], nested: dict[str, tuple[str, Callable]] | None = None,
+               order: tuple[str, ...] | None = None) -> Callable:
+    """A reader of a list element whose items (children named ``tag``) ``_read`` reads."""
+
+    def read_list(element, results: _Results) -> list:
+        items = []
+        for child in element:
+            if child.tag == tag:
+                items.append(_read(child, results, fields, nested, order))
             else:
                 results.keep(child)
         return items
@@ -153,26 +194,22 @@ _counts = _each("count", lambda element, results: {"groupId": group_id(element.g
 
 # An analyzed_list: one denom per analyzed (its units and per-group counts). Its scope (Overall,
 # Measure, Class) says where the list sits, which the denom's place says too: read, then left out.
-_denoms = _each("analyzed", lambda element, results: _read(
-    element, results, {"units": ("units", None), "scope": ("scope", None)}, {"count_list": ("counts", _counts)},
-    order=("units", "counts")))
+_denoms = _each_read("analyzed", {"units": ("units", None), "scope": ("scope", None)}, {"count_list": ("counts", _counts)},
+                     order=("units", "counts"))
 
 
 # ---------------------------------------------------------------- participant flow
 
 
 def _participants(element, results: _Results) -> list[dict]:
-    return [_attributes(participants, _PARTICIPANTS, results, "comment") for participants in element]
+    return _cells(element, _PARTICIPANTS, results, "comment")
 
 
 # A milestone or drop/withdraw reason: its title as type, its participants per group.
-_milestones = _each("milestone", lambda element, results: _read(
-    element, results, {"title": ("type", None)}, {"participants_list": ("achievements", _participants)}))
-_drop_withdraws = _each("drop_withdraw_reason", lambda element, results: _read(
-    element, results, {"title": ("type", None)}, {"participants_list": ("reasons", _participants)}))
-_periods = _each("period", lambda element, results: _read(
-    element, results, {"title": ("title", None)},
-    {"milestone_list": ("milestones", _milestones), "drop_withdraw_reason_list": ("dropWithdraws", _drop_withdraws)}))
+_milestones = _each_read("milestone", {"title": ("type", None)}, {"participants_list": ("achievements", _participants)})
+_drop_withdraws = _each_read("drop_withdraw_reason", {"title": ("type", None)}, {"participants_list": ("reasons", _participants)})
+_periods = _each_read("period", {"title": ("title", None)},
+                      {"milestone_list": ("milestones", _milestones), "drop_withdraw_reason_list": ("dropWithdraws", _drop_withdraws)})
 
 
 def _participant_flow(element, results: _Results) -> dict[str, Any]:
@@ -196,14 +233,13 @@ _MEASURE_ORDER = ("title", "description", "populationDescription", "paramType", 
 
 
 def _measurements(element, results: _Results) -> list[dict]:
-    return [_attributes(measurement, _MEASUREMENT, results, "comment") for measurement in element]
+    return _cells(element, _MEASUREMENT, results, "comment")
 
 
-_categories = _each("category", lambda element, results: _read(
-    element, results, {"title": ("title", None)}, {"measurement_list": ("measurements", _measurements)}))
-_classes = _each("class", lambda element, results: _read(
-    element, results, {"title": ("title", None)}, {"analyzed_list": ("denoms", _denoms), "category_list": ("categories", _categories)},
-    order=("title", "denoms", "categories")))
+_categories = _each_read("category", {"title": ("title", None)}, {"measurement_list": ("measurements", _measurements)})
+_classes = _each_read("class", {"title": ("title", None)},
+                      {"analyzed_list": ("denoms", _denoms), "category_list": ("categories", _categories)},
+                      order=("title", "denoms", "categories"))
 
 _MEASURE_FIELDS: dict[str, Field] = {
     "title": ("title", None), "description": ("description", None), "population": ("populationDescription", None),
@@ -217,8 +253,7 @@ _OUTCOME_MEASURE_FIELDS = {**_MEASURE_FIELDS, "dispersion": ("dispersionType", N
 # A measure's categories straight under it (no class_list) are the layout before December 2016: kept.
 _MEASURE_PARTS = {"class_list": ("classes", _classes), "analyzed_list": ("denoms", _denoms)}
 
-_measures = _each("measure", lambda element, results: _read(
-    element, results, _BASELINE_MEASURE_FIELDS, _MEASURE_PARTS, order=_MEASURE_ORDER))
+_measures = _each_read("measure", _BASELINE_MEASURE_FIELDS, _MEASURE_PARTS, order=_MEASURE_ORDER)
 
 
 def _baseline(element, results: _Results) -> dict[str, Any]:
@@ -365,8 +400,11 @@ def _events(element, results: _Results, module: dict) -> list[dict]:
             assessment = _ASSESSMENTS.get(assessment) or code(assessment)
         elif tag == "category_list":
             for category in child:
-                title = category.find("title")
-                organ_system = text_of(title) if title is not None else None
+                organ_system = None
+                for part in category:  # the category's first title, mostly its first child
+                    if part.tag == "title":
+                        organ_system = text_of(part)
+                        break
                 for part in category:
                     if part.tag == "event_list":
                         events += [_event(event, results, organ_system) for event in part]
@@ -389,13 +427,14 @@ def _event(element, results: _Results, organ_system: str | None) -> dict[str, An
     for child in element:
         tag = child.tag
         if tag == "counts":
-            stats.append(_attributes(child, _COUNTS, results, None))
+            stats.append(_cell(child, _COUNTS, results, None))
         elif tag == "sub_title":
             _put(event, "term", text_of(child))
             if organ_system:
                 event["organSystem"] = organ_system
-            if child.get("vocab"):
-                event["sourceVocabulary"] = child.get("vocab")
+            vocabulary = child.get("vocab")
+            if vocabulary:
+                event["sourceVocabulary"] = vocabulary
         elif tag == "assessment":
             value = text_of(child)
             if value:
@@ -418,10 +457,15 @@ _COUNTS = {"group_id": ("groupId", 1), "events": ("numEvents", 2), "subjects_aff
            "subjects_at_risk": ("numAtRisk", 2)}
 
 
-def _attributes(element, table: dict[str, tuple[str, int]], results: _Results, text_key: str | None) -> dict[str, Any]:
+def _cells(element, table: dict[str, tuple[str, int]], results: _Results, text_key: str) -> list[dict]:
+    """The cells of a participants_list or measurement_list (see ``_cell``)."""
+    return [_cell(cell, table, results, text_key) for cell in element]
+
+
+def _cell(element, table: dict[str, tuple[str, int]], results: _Results, text_key: str | None) -> dict[str, Any]:
     """A participants, measurement or counts element (the bulk of a results section): its
     attributes under their API v2 names, and its text, if any, under `text_key`. An attribute the
-    table does not name, or text where none is expected, is kept unmapped."""
+    table does not name, text where none is expected, and any element inside are kept unmapped."""
     entry: dict[str, Any] = {}
     for name, value in element.items():
         spec = table.get(name)
@@ -440,6 +484,9 @@ def _attributes(element, table: dict[str, tuple[str, int]], results: _Results, t
             results.unmapped[_xpath(element)] = text.strip()
         else:
             entry[text_key] = text.strip()
+    if len(element):
+        for child in element:
+            results.keep(child)
     return entry
 
 

@@ -142,6 +142,7 @@ def keep_subtree(element, out: dict[str, str]) -> None:
 
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 _INDENTS = re.compile(r"^[ \t]*(?=\S)", re.MULTILINE)
+_odd_lines: dict[str, re.Pattern] = {}
 
 
 def textblock(text: str | None) -> str | None:
@@ -151,6 +152,26 @@ def textblock(text: str | None) -> str | None:
         return None
     if "\r" in text:  # the 2017+ records carry Windows line ends as &#xD;
         text = text.replace("\r", "")
+    # The registry indents every line alike: when no line ends in spaces and every line that holds
+    # text starts with the first one's indentation (one scan finds either), that is the shared one.
+    body = text.rstrip().lstrip("\n")
+    if body:
+        rest = body.lstrip(" \t")
+        indent = body[:len(body) - len(rest)]
+        if not rest[0].isspace():
+            odd = _odd_lines.get(indent)
+            if odd is None:
+                # A line break after a space or tab, or before a line not starting with the indent.
+                odd = re.compile("\n(?:(?<=[ \t]\n)|(?!\n|" + re.escape(indent) + "))")
+                if len(_odd_lines) < 100:
+                    _odd_lines[indent] = odd
+            if odd.search(body) is None:
+                return rest.replace("\n" + indent, "\n") if indent else body
+    return _dedented(text)
+
+
+def _dedented(text: str) -> str | None:
+    """The general dedent: the shortest indentation of the lines that hold text."""
     if " \n" in text or "\t\n" in text:
         text = _TRAILING_SPACE.sub("", text)
     text = text.rstrip()

@@ -332,6 +332,20 @@ def test_the_results_section_holds_exactly_the_units_the_xml_holds(name: str) ->
     assert api_v2_units(study_of(data)["resultsSection"]) == xml_units(ET.fromstring(data))
 
 
+def test_an_element_inside_a_results_cell_is_kept_by_its_xpath() -> None:
+    # The schema's cells (participants, measurement, counts) hold attributes and at most text.
+    study = study_of(
+        "<clinical_study><id_info><nct_id>NCT01000005</nct_id></id_info><clinical_results><participant_flow>"
+        "<period_list><period><title>Overall</title><milestone_list><milestone><title>STARTED</title>"
+        '<participants_list><participants group_id="P1" count="3">early<note>odd</note></participants>'
+        "</participants_list></milestone></milestone_list></period></period_list></participant_flow>"
+        "</clinical_results></clinical_study>")
+    assert study["resultsSection"] == {"participantFlowModule": {"periods": [{"title": "Overall", "milestones": [
+        {"type": "STARTED", "achievements": [{"groupId": "FG000", "numSubjects": "3"}]}]}]}}
+    cell = "clinical_results/participant_flow/period_list/period/milestone_list/milestone/participants_list/participants"
+    assert study["legacyXml"] == {cell: "early", f"{cell}/note": "odd"}
+
+
 def test_the_pre_2017_results_layout_keeps_its_measures_and_its_values_by_xpath() -> None:
     study = study_of(fixture("NCT00362401.xml"))
     measures = study["resultsSection"]["baselineCharacteristicsModule"]["measures"]
