@@ -9,6 +9,8 @@ from typing import Iterator
 import dagster as dg
 import duckdb
 
+from pipeline.warehouse.build import DUCKDB_MEMORY_LIMIT
+
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse/trials.duckdb"
 DEFAULT_EXPORT_DIR = "data/exports"
@@ -38,7 +40,9 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = duckdb.connect(self.path, read_only=True)
+        # Held to the build's memory limit: the checks after a build group every table by its
+        # key, which took 1.85 GB at 600,000 studies (the results tables' rows) without it, 1.2 GB with.
+        con = duckdb.connect(self.path, read_only=True, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
         try:
             yield con
         finally:
