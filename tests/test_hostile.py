@@ -28,6 +28,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from record_places import places
 from zips import zip_of
 from test_refresh import table_differences
 
@@ -453,19 +454,7 @@ def test_errors_say_plainly_what_is_wrong(tmp_path: Path, good_warehouse: Path) 
 # ---------------------------------------------------------------- any value anywhere
 
 
-def _paths(value, path: tuple = ()) -> list[tuple]:
-    """Every place in a record: each object, list and value, by its keys and list positions."""
-    found = [path]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, path + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, path + (index,))
-    return found
-
-
-PLACES = _paths(study())[1:]  # not the record itself: a document that is not a record is the readers' tests' concern
+PLACES = places(study())[1:]  # not the record itself: a document that is not a record is the readers' tests' concern
 ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.tables import normalize, schema, shape
+from record_places import places
 
 RECORD = orjson.loads((Path(__file__).resolve().parent / "fixtures" / "documents" / "NCT03475563.json").read_bytes())
 
@@ -86,18 +87,7 @@ def test_the_screen_finds_keys_no_column_reads_at_any_depth() -> None:
         assert list(normalize.unmapped_values(record)) == [(".".join(map(str, keys)).replace(".0.", "[0]."), "an unmapped value")]
 
 
-def _places(value, path: tuple = ()) -> list[tuple]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _places(child, path + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _places(child, path + (index,))
-    return found
-
-
-PLACES = _places(RECORD)[1:]
+PLACES = places(RECORD)[1:]
 ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=6),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["title", "x", "id", "type", ""]), inner, max_size=3),
