@@ -496,3 +496,34 @@ def test_a_member_range_of_an_archive_that_can_no_longer_be_read_is_an_error_row
     assert [(e.position, e.reason) for e in reading.items] == [
         ("members 201 to 400", "could not read the document: BadZipFile: File is not a zip file"),
     ]
+
+
+def test_a_batch_ends_once_the_studies_it_holds_reach_the_byte_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # A document of studies of megabytes each must not gather STUDIES_PER_BATCH of them in one
+    # worker: at BATCH_BYTES of JSON a batch is written out, in a full and an incremental build.
+    from pipeline.warehouse.load import full, incremental, inventory
+    from pipeline.warehouse.load.parts import document_groups
+    from pipeline.warehouse.load.pool import open_archives
+
+    raw = tmp_path / "raw"
+    write_ndjson(raw / "a.ndjson", STUDIES[:10])
+    [group] = document_groups(inventory(raw).documents)
+    parts = tmp_path / "parts"
+    for table in (*schema.STUDY_TABLES, schema.STUDY_RECORDS):
+        (parts / table.name).mkdir(parents=True)
+    nct_ids = [s["protocolSection"]["identificationModule"]["nctId"] for s in STUDIES[:10]]
+
+    def full_batches(budget: int) -> list[list[str]]:
+        monkeypatch.setattr(full, "BATCH_BYTES", budget)
+        with open_archives() as archives:
+            return [list(batch.candidates) for batch in full.document_batches(group, archives, parts, studies_per_batch=1000)]
+
+    def scanned_batches(budget: int) -> list[int]:
+        monkeypatch.setattr(incremental, "BATCH_BYTES", budget)
+        with open_archives() as archives:
+            return [len(batch.new_versions) for batch in incremental.scan_batches(group, archives, frozenset(), 1000)]
+
+    assert full_batches(10**9) == [nct_ids]
+    assert full_batches(1) == [[nct_id] for nct_id in nct_ids]
+    assert scanned_batches(10**9) == [10]
+    assert scanned_batches(1) == [1] * 10 + [0]

@@ -20,7 +20,7 @@ from pipeline.tables import schema
 from pipeline.tables.normalize import table_schema
 from pipeline.warehouse.ddl import quote_identifier
 from pipeline.warehouse.load.guard import LARGE_RECORD_BYTES, ErrorRow, GuardedRecord, guarded_items, normalize_records
-from pipeline.warehouse.load.parts import (ERRORS_PER_BATCH, STUDIES_PER_BATCH, DocumentPart, ProgressCallback,
+from pipeline.warehouse.load.parts import (BATCH_BYTES, ERRORS_PER_BATCH, STUDIES_PER_BATCH, DocumentPart, ProgressCallback,
                                            document_groups, part_offsets, whole, worker_count)
 from pipeline.warehouse.load.pool import batches, collector_paused, open_archives
 from pipeline.warehouse.load.provenance import (
@@ -64,6 +64,7 @@ def scan_batches(
     forms: dict[str, str] = {}
     item_counts: dict[tuple[str, int], int] = {}
     batch = ScanBatch(document_part=document_part)
+    held_bytes = 0  # of the new versions' JSON the batch holds
     for part in group:
         for item in guarded_items(part, archives, forms, item_counts, keep_canonical=True):
             if isinstance(item, ErrorRow):
@@ -74,9 +75,12 @@ def scan_batches(
                 # A large new version is read again when written rather than held meanwhile.
                 if version.record_hash not in loaded_versions and item.n_bytes < LARGE_RECORD_BYTES:
                     batch.new_versions.append((version.document_path, version.record_index, item.canonical))
-            if len(batch.records) >= studies_per_batch or len(batch.errors) >= ERRORS_PER_BATCH:
+                    held_bytes += item.n_bytes
+            if (len(batch.records) >= studies_per_batch or held_bytes >= BATCH_BYTES
+                    or len(batch.errors) >= ERRORS_PER_BATCH):
                 yield batch
                 batch = ScanBatch(document_part=document_part)
+                held_bytes = 0
         batch.finished.append((part.document.relative_path, forms[part.document.relative_path], part.size_bytes))
     batch.part_items = item_counts
     yield batch
