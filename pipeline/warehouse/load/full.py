@@ -109,7 +109,7 @@ def document_batches(
                     # The batch is written before this record would take it past its budget, not
                     # after: a record of hundreds of MB is then normalized once its reader is done
                     # with its document (at the next record or the end), not while the reader still
-                    # holds the document's bytes (a 200 MB text field's build peaked 200 MB higher).
+                    # holds the document's bytes (a 200 MB text field's build peaked 400-600 MB higher).
                     yield finish(batch)
                     sequence += 1
                     batch = new_batch()
@@ -201,7 +201,7 @@ def load_full(
     read_done = time.perf_counter()
     # The parts are inserted as DuckDB's threads read them, not in the parts' order: keeping that
     # order made the insert wait on it (8.3 s against 5.1 s at 100,000 studies, 11.4 s of CPU
-    # against 8.6; at 600,000 studies 43-63 s against 32-38 s). Rows land in the file in no set
+    # against 8.6; at 600,000 studies 63 s against 25-35 s). Rows land in the file in no set
     # order; nothing reads them by position, and a table's order is its key.
     con.execute("set preserve_insertion_order = false")
     try:
