@@ -98,6 +98,13 @@ def document_batches(
         errors.clear(), records.clear(), item_counts.clear()
         return current
 
+    def finish_and_start_next() -> Batch:
+        nonlocal batch, sequence
+        done = finish(batch)
+        sequence += 1
+        batch = new_batch()
+        return done
+
     for part in group:
         document = part.document
         for item in guarded_items(part, archives, forms, item_counts):
@@ -110,9 +117,7 @@ def document_batches(
                     # after: a record of hundreds of MB is then normalized once its reader is done
                     # with its document (at the next record or the end), not while the reader still
                     # holds the document's bytes (a 200 MB text field's build peaked 400-600 MB higher).
-                    yield finish(batch)
-                    sequence += 1
-                    batch = new_batch()
+                    yield finish_and_start_next()
                 version = item.version
                 records.append(version.row())
                 best = batch.candidates.get(version.nct_id)
@@ -125,9 +130,7 @@ def document_batches(
                         or len(records) >= RECORDS_PER_STUDY_BATCH * studies_per_batch)
             if full:
                 item = None
-                yield finish(batch)
-                sequence += 1
-                batch = new_batch()
+                yield finish_and_start_next()
         batch.finished.append((document.relative_path, forms[document.relative_path], part.size_bytes))
     item = None
     yield finish(batch)

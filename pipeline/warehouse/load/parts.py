@@ -23,11 +23,11 @@ LINE_RANGE_GROUPS = 4
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 # Studies normalized (full build) or records scanned (incremental build) per batch; a batch ends
 # early at this many error rows (a document of a million bad lines) or at BATCH_BYTES of its
-# records' JSON (studies of megabytes each), so what a worker holds stays
-# bounded whatever a document is made of. A group of members or lines (about 3,500 studies of the
-# registry) is one batch: each batch costs every table a frame, its derivations and a Parquet
-# part, and halving their number took 2-5% off a worker's CPU (34,000 real records, four
-# alternated pairs) for 55 MB more per worker.
+# records' JSON (studies of megabytes each), so what a worker holds stays bounded whatever a
+# document is made of. A group of members or lines (about 3,500 studies of the registry) is one
+# batch: each batch costs every table a frame, its derivations and a Parquet part, and halving
+# their number took 2-5% off a worker's CPU (34,000 real records, four alternated pairs) for
+# 55 MB more per worker.
 STUDIES_PER_BATCH = 4000
 BATCH_BYTES = 96 * 1024 * 1024
 ERRORS_PER_BATCH = 10_000
