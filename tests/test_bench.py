@@ -249,3 +249,23 @@ def test_runner_end_to_end(tmp_path):
     # The stages ran on the frozen copy of the code, not the working tree others may be editing.
     assert stages["import_definitions"]["result"]["pipeline_file"].startswith(str(tmp_path / "work" / "code"))
     assert not notes
+
+
+def test_results_in_duckdb_draws_one_row_per_source_unit(capsys):
+    """bench/results_in_duckdb.py sizes a rewrite: its SQL must draw the rows the mapping does
+    (it checks that against normalize() itself) and as many as the records hold."""
+    import results_in_duckdb  # bench/results_in_duckdb.py
+
+    samples = REPO / "tests" / "fixtures" / "results"
+    assert results_in_duckdb.main(["--samples", str(samples), "--copies", "2", "--repeats", "1"]) == 0
+    results = [s["resultsSection"] for s in (json.loads(p.read_text()) for p in sorted(samples.glob("*.json")))
+               if "resultsSection" in s]
+    stats = sum(len(event.get("stats") or []) for r in results for kind in ("seriousEvents", "otherEvents")
+                for event in r.get("adverseEventsModule", {}).get(kind) or [])
+    measurements = sum(len(category.get("measurements") or []) for r in results
+                       for outcome in r.get("outcomeMeasuresModule", {}).get("outcomeMeasures") or []
+                       for group in outcome.get("classes") or [] for category in group.get("categories") or [])
+    out = capsys.readouterr().out
+    assert f"{2 * len(results)} studies with results" in out
+    assert f"reported_events ({2 * stats:,} rows) and outcome_measurements ({2 * measurements:,} rows)" in out
+    assert (stats, measurements) == (173, 166)
