@@ -527,3 +527,72 @@ def test_a_batch_ends_once_the_studies_it_holds_reach_the_byte_budget(tmp_path: 
     assert full_batches(1) == [[nct_id] for nct_id in nct_ids]
     assert scanned_batches(10**9) == [10]
     assert scanned_batches(1) == [1] * 10 + [0]
+
+
+def test_an_incremental_build_writes_in_batches_bounded_by_bytes_and_a_large_record_through_parts(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+):
+    # The studies a refresh rewrites are batched as a full build's are: a batch is written before a
+    # record would take it past BATCH_BYTES of JSON, and a batch holding a large record (one not
+    # kept from the scan, read again) goes into its tables by Parquet parts. The tables are the
+    # same as a full rebuild's either way.
+    from pipeline.warehouse.load import incremental
+
+    warehouse = tmp_path / "incremental" / "w.duckdb"
+    build(folder, warehouse)
+    edited = [changed(study) for study in STUDIES[10:30]]
+    for study in edited:
+        write_json(folder / "single" / f"{study['protocolSection']['identificationModule']['nctId']}.json", study)
+    sizes = {s["protocolSection"]["identificationModule"]["nctId"]: len(orjson.dumps(s)) for s in edited}
+    largest = max(sizes, key=sizes.get)
+    monkeypatch.setattr(incremental, "BATCH_BYTES", 1)
+    monkeypatch.setattr(incremental, "LARGE_RECORD_BYTES", sizes[largest])
+    written: list[tuple[list[str], bool]] = []
+    insert_frames = incremental.insert_frames
+
+    def recording(con, frames, through=None):
+        written.append((frames["studies"]["nct_id"].to_list(), through is not None))
+        if through is not None:  # beside the staging file, as a full build's parts
+            assert (through.parent, through.suffix) == (tmp_path / "incremental", ".parts"), through
+        insert_frames(con, frames, through)
+
+    monkeypatch.setattr(incremental, "insert_frames", recording)
+    second = build(folder, warehouse)
+    assert (second.kind, second.load.n_studies_written) == ("incremental", 20)
+    # One study a batch: the kept ones from memory first, then the large one, read again, by parts.
+    assert sorted(ids[0] for ids, _ in written[:-1]) == sorted(set(sizes) - {largest})
+    assert [len(ids) for ids, _ in written] == [1] * 20
+    assert [by_parts for _, by_parts in written] == [False] * 19 + [True]
+    assert written[-1][0] == [largest]
+    assert not [p for p in (tmp_path / "incremental").iterdir() if p.suffix == ".parts"]  # gone with the staging file
+
+    rebuilt = build(folder, tmp_path / "full" / "w.duckdb", full=True)
+    assert table_differences(warehouse, rebuilt.warehouse, REPRODUCIBLE) == {}
+
+
+@pytest.mark.parametrize("kept_bytes, kept", [(10**9, 20), (1, 0)])
+def test_a_refresh_keeps_new_versions_up_to_a_byte_budget_and_reads_the_rest_again(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept_bytes: int, kept: int,
+):
+    # The new versions a refresh scans are kept in memory for writing up to KEPT_CHANGED_BYTES of
+    # their JSON (a thousand studies of megabytes each must not all be held); the rest are read
+    # again from their documents, to the same tables.
+    from pipeline.warehouse.load import incremental
+
+    warehouse = tmp_path / "incremental" / "w.duckdb"
+    build(folder, warehouse)
+    for study in STUDIES[10:30]:
+        write_json(folder / "single" / f"{study['protocolSection']['identificationModule']['nctId']}.json", changed(study))
+    monkeypatch.setattr(incremental, "KEPT_CHANGED_BYTES", kept_bytes)
+    held: list[int] = []
+    write_current_records = incremental._write_current_records
+
+    def recording(con, folder_, wanted, kept_records, *args):
+        held.append(len(kept_records))
+        write_current_records(con, folder_, wanted, kept_records, *args)
+
+    monkeypatch.setattr(incremental, "_write_current_records", recording)
+    second = build(folder, warehouse)
+    assert (second.kind, second.load.n_studies_written, held) == ("incremental", 20, [kept])
+    rebuilt = build(folder, tmp_path / "full" / "w.duckdb", full=True)
+    assert table_differences(warehouse, rebuilt.warehouse, REPRODUCIBLE) == {}

@@ -180,7 +180,8 @@ def _build_into(staging, raw_dir, folder, current_schema, published, files, adva
             to_read = [d for d in folder.documents if d.relative_path not in published.documents
                        or published.documents[d.relative_path].content_hash != d.content_hash]
             on_total_bytes(sum(d.size_bytes for d in to_read))
-            summary = load_incremental(con, raw_dir, folder, published.documents, published.forms, advance)
+            summary = load_incremental(con, raw_dir, folder, published.documents, published.forms,
+                                       warehouse_files.parts_folder(staging), advance)
         else:
             on_total_bytes(sum(d.size_bytes for d in folder.documents))
             summary = load_full(con, raw_dir, folder, warehouse_files.parts_folder(staging), advance)

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.documents.api_json import ZipMembers
 from pipeline.tables import schema
@@ -28,7 +26,7 @@ from pipeline.warehouse.load.guard import LARGE_RECORD_BYTES, ErrorRow, guarded_
 from pipeline.warehouse.load.parts import (BATCH_BYTES, ERRORS_PER_BATCH, STUDIES_PER_BATCH, DocumentPart, ProgressCallback,
                                            document_groups, part_offsets, worker_count)
 from pipeline.warehouse.load.pool import batches, collector_paused
-from pipeline.warehouse.load.provenance import LOADED_TABLES, LoadSummary, finish_provenance, summarize, write_errors
+from pipeline.warehouse.load.provenance import LOADED_TABLES, LoadSummary, finish_provenance, summarize, write_errors, write_part
 from pipeline.warehouse.load.raw_folder import Inventory, with_hashes
 
 # A batch is finished early when it holds this many records per study it may hold (one study
@@ -90,7 +88,7 @@ def document_batches(
         for name in list(frames):
             frame = frames.pop(name)  # each frame let go once written
             if frame.height:
-                _write_part(frame, parts_dir / name / f"{current.batch_id}.parquet", lean=largest >= LARGE_RECORD_BYTES)
+                write_part(frame, parts_dir / name / f"{current.batch_id}.parquet", lean=largest >= LARGE_RECORD_BYTES)
         largest = held_bytes = 0
         current.errors = errors.copy()
         current.unloadable = {row.nct_id: row for row in unloadable}
@@ -134,19 +132,6 @@ def document_batches(
         batch.finished.append((document.relative_path, forms[document.relative_path], part.size_bytes))
     item = None
     yield finish(batch)
-
-
-def _write_part(frame: pl.DataFrame, path: Path, lean: bool) -> None:
-    # Uncompressed: the parts live for seconds, and DuckDB reads them back at once. A batch holding
-    # a large record (a text field of hundreds of MB) is written by pyarrow without dictionaries
-    # or statistics: polars' writer takes 7 times a long string's size to write it, pyarrow's
-    # plain pages 3 times. Other batches keep polars' smaller files. No part is written with
-    # statistics: DuckDB reads every part whole, and they were a quarter of the writing's time.
-    if lean:
-        pq.write_table(frame.to_arrow(), path, compression="none", use_dictionary=False, write_statistics=False)
-        pa.default_memory_pool().release_unused()  # what the pages took, given back now
-    else:
-        frame.write_parquet(path, compression="uncompressed", statistics=False)
 
 
 def load_full(

@@ -36,9 +36,12 @@ from pipeline.warehouse.load.provenance import (
 )
 from pipeline.warehouse.load.raw_folder import Inventory, RawDocument
 
-# An incremental build keeps the changed studies it reads in memory up to this many; past it,
-# it reads their documents a second time rather than hold a whole changed bulk file.
+# An incremental build keeps the changed studies it reads in memory up to this many, and this many
+# bytes of their JSON (a daily refresh of the registry is about 6,000 studies, 100 MB); past
+# either, it reads their documents a second time rather than hold a whole changed bulk file, or
+# a thousand studies of megabytes each.
 KEPT_CHANGED_STUDIES = 20_000
+KEPT_CHANGED_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -92,10 +95,12 @@ def load_incremental(
     folder: Inventory,
     previous: dict[str, RawDocument],
     previous_forms: dict[str, str],
+    parts_dir: Path,
     advance: ProgressCallback = lambda n_bytes: None,
     studies_per_batch: int | None = None,
 ) -> LoadSummary:
-    """Bring a copy of the previous build up to date with the raw folder."""
+    """Bring a copy of the previous build up to date with the raw folder; `parts_dir` is a folder
+    for the Parquet parts of batches holding a large record."""
     studies_per_batch = STUDIES_PER_BATCH if studies_per_batch is None else studies_per_batch
     documents = folder.documents
     to_read = [d for d in documents if previous.get(d.relative_path, None) is None
@@ -120,8 +125,10 @@ def load_incremental(
     forms = {path: form for path, form in previous_forms.items() if path in present}
     # A rewritten bulk file holds mostly records already loaded: keep only the new versions.
     loaded_versions = frozenset(row[0] for row in con.execute("select record_hash from previous_current").fetchall())
-    # Up to KEPT_CHANGED_STUDIES new versions, by (document, part, record_index from the part's start).
+    # Up to KEPT_CHANGED_STUDIES new versions (and KEPT_CHANGED_BYTES), by (document, part,
+    # record_index from the part's start).
     kept_by_part: dict[tuple[str, int, int], bytes] = {}
+    kept_bytes = 0
     part_items: dict[tuple[str, int], int] = {}
     # Records of zip member ranges wait here, with their part, until the ranges' offsets are known.
     con.execute(f"create or replace temp table part_records as select *, 0 as part from {quote_identifier(schema.STUDY_RECORDS.name)} limit 0")
@@ -136,8 +143,11 @@ def load_incremental(
                 _write_part_records(con, batch.records, part)
             else:
                 write_rows(con, schema.STUDY_RECORDS, batch.records)
-            for document_path, record_index, canonical in batch.new_versions[: KEPT_CHANGED_STUDIES - len(kept_by_part)]:
+            for document_path, record_index, canonical in batch.new_versions:
+                if len(kept_by_part) >= KEPT_CHANGED_STUDIES or kept_bytes + len(canonical) > KEPT_CHANGED_BYTES:
+                    break
                 kept_by_part[(document_path, part, record_index)] = canonical
+                kept_bytes += len(canonical)
             for path, form, n_bytes in batch.finished:
                 forms[path] = form
                 advance(n_bytes)
@@ -165,7 +175,7 @@ def load_incremental(
         "select nct_id from affected_studies a where not exists (select 1 from study_records r where r.nct_id = a.nct_id)"
     ).fetchall()]
     delete_studies(con, [nct_id for nct_id, *_ in rewritten] + dropped)
-    _write_current_records(con, folder, rewritten, kept, studies_per_batch)
+    _write_current_records(con, folder, rewritten, kept, studies_per_batch, parts_dir)
     finish_provenance(con, folder, forms)
     con.execute("drop table previous_current"), con.execute("drop table affected_studies")
 
@@ -202,22 +212,36 @@ def _insert_part_records(con, offsets: dict[tuple[str, int], int]) -> None:
 
 
 def _write_current_records(con, folder: Inventory, wanted: list[tuple[str, str, int, str]], kept: dict,
-                           studies_per_batch: int) -> None:
+                           studies_per_batch: int, parts_dir: Path) -> None:
     """Write the studies at the given (document, record) places: from memory when the read kept them,
     else by reading their documents again through the same guard (a study whose newer copy was
-    removed falls back to an unchanged document)."""
+    removed falls back to an unchanged document). Batches are bounded as a full build's are: by
+    their count and by BATCH_BYTES of their records' JSON; a batch holding a large record goes
+    into its tables by Parquet parts, as in a full build."""
     studies: list[dict] = []
     places: list[tuple[str, str]] = []
+    held_bytes = largest = 0
 
     def flush() -> None:
+        nonlocal held_bytes, largest
         frames, unloadable = normalize_records(studies, places)
         studies.clear(), places.clear()
-        insert_frames(con, frames)
+        if largest >= LARGE_RECORD_BYTES:
+            parts_dir.mkdir(parents=True, exist_ok=True)
+            insert_frames(con, frames, through=parts_dir)
+        else:
+            insert_frames(con, frames)
         write_errors(con, unloadable)
+        held_bytes = largest = 0
 
-    def add(study: dict, document_path: str, position: str) -> None:
+    def add(study: dict, document_path: str, position: str, n_bytes: int) -> None:
+        nonlocal held_bytes, largest
+        if held_bytes and held_bytes + n_bytes > BATCH_BYTES:
+            flush()
         studies.append(study)
         places.append((document_path, position))
+        held_bytes += n_bytes
+        largest = max(largest, n_bytes)
         if len(studies) >= studies_per_batch:
             flush()
 
@@ -227,12 +251,12 @@ def _write_current_records(con, folder: Inventory, wanted: list[tuple[str, str, 
         if canonical is None:
             missing.setdefault(document_path, set()).add(record_index)
         else:
-            add(orjson.loads(canonical), document_path, position)
+            add(orjson.loads(canonical), document_path, position, len(canonical))
     by_path = {d.relative_path: d for d in folder.documents}
     with open_archives() as archives:
         for document_path, indexes in sorted(missing.items()):
             for item in guarded_items(whole(by_path[document_path]), archives, {}, {}):
                 if isinstance(item, GuardedRecord) and item.version.record_index in indexes:
-                    add(item.study, document_path, item.version.position)
+                    add(item.study, document_path, item.version.position, item.n_bytes)
             item = None  # the last study is not held while the batch is written
     flush()
