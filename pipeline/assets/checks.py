@@ -18,28 +18,52 @@ KEYED_TABLES = (schema.DOCUMENTS, *LOADED_TABLES, *schema.HISTORY_TABLES)
 CHILD_TABLES = tuple(t for t in schema.STUDY_TABLES if t is not schema.STUDIES)
 
 
-def duplicate_key_sql(table: schema.Table) -> str:
-    """One row: the table's name, how many keys occur more than once, how many rows have a null key part."""
+def key_hash_sql(table: schema.Table) -> str:
+    """One row: the table's name, its rows less its distinct key hashes, how many rows have a null key part.
+
+    One scan of the table, hashing the key rather than grouping by it (3.6 s against 5.9 s for
+    every table at 600,000 studies). Distinct hashes mean distinct keys; a table whose hashes
+    repeat (a duplicate, or rarely a collision) is counted again exactly by `duplicate_key_sql`."""
     keys = ", ".join(quote_identifier(k) for k in table.key)
     null_keys = " or ".join(f"{quote_identifier(k)} is null" for k in table.key)
-    name = quote_identifier(table.name)
     return (
-        f"select {quote_literal(table.name)}, (select count(*) from (select {keys} from {name} group by all having count(*) > 1)),"
-        f" (select count(*) from {name} where {null_keys})"
+        f"select {quote_literal(table.name)}, count(*) - count(distinct hash({keys})), count(*) filter ({null_keys})"
+        f" from {quote_identifier(table.name)}"
     )
 
 
-def orphan_sql(table: schema.Table) -> str:
-    """One row: the table's name and how many of its rows have an nct_id missing from studies."""
+def duplicate_key_sql(table: schema.Table) -> str:
+    """One row: the table's name and how many keys occur more than once."""
+    keys = ", ".join(quote_identifier(k) for k in table.key)
     return (
-        f"select {quote_literal(table.name)}, count(*) from {quote_identifier(table.name)} c "
-        "where not exists (select 1 from studies s where s.nct_id = c.nct_id)"
+        f"select {quote_literal(table.name)}, count(*) from (select {keys} from {quote_identifier(table.name)}"
+        " group by all having count(*) > 1)"
     )
 
 
 def all_tables_sql(per_table_sql: Callable[[schema.Table], str], tables: Iterable[schema.Table]) -> str:
     # One statement for all tables: a query each would cost a round trip and a plan each.
     return "\nunion all\n".join(per_table_sql(t) for t in tables) + "\norder by 1"
+
+
+def key_counts(con, tables: tuple[schema.Table, ...]) -> dict[str, tuple[int, int]]:
+    """Per table, (keys that occur more than once, rows with a null key part)."""
+    hashed = {name: (repeated, nulls) for name, repeated, nulls in con.execute(all_tables_sql(key_hash_sql, tables)).fetchall()}
+    suspects = tuple(t for t in tables if hashed[t.name][0])
+    exact = dict(con.execute(all_tables_sql(duplicate_key_sql, suspects)).fetchall()) if suspects else {}
+    return {name: (exact.get(name, 0), nulls) for name, (_, nulls) in hashed.items()}
+
+
+def orphan_counts(con, tables: tuple[schema.Table, ...]) -> dict[str, tuple[int]]:
+    """Per table, (rows whose nct_id is not in studies,).
+
+    One anti-join of every table's nct_ids against studies: a `not exists` per table built the
+    studies' hash table once per table (0.7 s against 3 s at 600,000 studies)."""
+    ids = "\nunion all\n".join(f"select {quote_literal(t.name)} as table_name, nct_id from {quote_identifier(t.name)}" for t in tables)
+    found = dict(con.execute(
+        f"select table_name, count(*) from ({ids}) c anti join studies s on s.nct_id = c.nct_id group by table_name"
+    ).fetchall())
+    return {t.name: (found.get(t.name, 0),) for t in tables}
 
 
 DANGLING_LINKS_SQL = """
@@ -66,11 +90,10 @@ def _describe(failures: dict[str, dict[str, int]], what: str, tables_checked: in
 
 
 def _every_table_check(
-    con, key: dg.AssetCheckKey, per_table_sql: Callable[[schema.Table], str], tables: Iterable[schema.Table],
-    counted: tuple[str, ...], what: str,
+    key: dg.AssetCheckKey, found_per_table: dict[str, tuple[int, ...]], counted: tuple[str, ...], what: str,
 ) -> dg.AssetCheckResult:
-    """Passes when every count of every table is 0; `counted` names the counts the SQL gives after the table's name."""
-    counts = {table: dict(zip(counted, found)) for table, *found in con.execute(all_tables_sql(per_table_sql, tables)).fetchall()}
+    """Passes when every count of every table is 0; `counted` names each table's counts."""
+    counts = {table: dict(zip(counted, found)) for table, found in sorted(found_per_table.items())}
     failures = {table: found for table, found in counts.items() if any(found.values())}
     return dg.AssetCheckResult(
         asset_key=key.asset_key, check_name=key.name, passed=not failures,
@@ -100,10 +123,10 @@ def warehouse_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     selected = context.selected_asset_check_keys
     with warehouse.read_only() as con:
         if KEYS_UNIQUE in selected:
-            yield _every_table_check(con, KEYS_UNIQUE, duplicate_key_sql, KEYED_TABLES,
+            yield _every_table_check(KEYS_UNIQUE, key_counts(con, KEYED_TABLES),
                                      ("duplicate keys", "rows with a null key"), "duplicate or null keys")
         if NCT_IDS_IN_STUDIES in selected:
-            yield _every_table_check(con, NCT_IDS_IN_STUDIES, orphan_sql, CHILD_TABLES,
+            yield _every_table_check(NCT_IDS_IN_STUDIES, orphan_counts(con, CHILD_TABLES),
                                      ("rows whose nct_id is not in studies",), "rows of studies that do not exist")
         if LINKS_RESOLVE in selected:
             dangling = scalar(con, DANGLING_LINKS_SQL)
