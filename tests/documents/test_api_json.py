@@ -395,6 +395,68 @@ def test_zip_members_read_the_same_whatever_their_compression(compression: int) 
         assert summarize(worker.read_entries(unpack_entries(packed))) == summarize(items)
 
 
+def entry_fields(member) -> tuple:
+    return (member.filename, member.header_offset, member.compress_size, member.file_size, member.CRC,
+            member.compress_type, member.flag_bits)
+
+
+def zipfile_members(archive: bytes) -> list[tuple]:
+    with zipfile.ZipFile(io.BytesIO(archive)) as reference:
+        return [entry_fields(m) for m in reference.infolist() if not m.is_dir()]
+
+
+def test_the_directory_is_read_from_its_bytes_as_zipfile_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    buffer = io.BytesIO()
+    buffer.write(b"prepended bytes move every offset")  # zipfile finds the archive's start; so must we
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.json", real_study("NCT03475563"))
+        archive.writestr("folder/", b"")  # a directory entry: no member
+        archive.writestr(zipfile.ZipInfo("stored.json"), study_line("NCT00000002"))  # stored, not deflated
+        archive.writestr("études/é.json", study_line("NCT00000003"))  # a UTF-8 name (flag 0x800)
+        archive.writestr("cp437-X.json", study_line("NCT00000004"))
+        # Past ZIP64_LIMIT, sizes and offsets move to a ZIP64 extra field; a small limit puts them there.
+        monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 64)
+        archive.writestr("zip64.json", study_line("NCT00000005"))
+        archive.comment = b"an archive comment"
+    monkeypatch.undo()
+    # A name in the historical encoding (cp437, no UTF-8 flag): 0x82 is "é" there.
+    data = buffer.getvalue().replace(b"cp437-X.json", b"cp437-\x82.json")
+
+    with ZipMembers(io.BytesIO(data)) as archive:
+        members = archive.members
+        assert all(type(m).__name__ == "MemberEntry" for m in members)  # read from the bytes, not by zipfile
+        assert [entry_fields(m) for m in members] == zipfile_members(data)
+        assert [m.filename for m in members] == ["a.json", "stored.json", "études/é.json", "cp437-é.json", "zip64.json"]
+        with zipfile.ZipFile(io.BytesIO(data)) as reference:  # its size and offset were in a ZIP64 extra field
+            assert reference.getinfo("zip64.json").extra[:2] == b"\x01\x00"
+        assert members[-1].file_size == len(study_line("NCT00000005")) and members[-1].header_offset > 64
+        assert summarize(archive.read()) == [
+            ("member a.json", "NCT03475563"), ("member stored.json", "NCT00000002"), ("member études/é.json", "NCT00000003"),
+            ("member cp437-é.json", "NCT00000004"), ("member zip64.json", "NCT00000005"),
+        ]
+
+
+def test_a_directory_entry_that_is_not_plain_is_read_by_zipfile() -> None:
+    # A Unicode path extra field (0x7075), which some Python versions read the name from.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("a.json")
+        info.extra = b"\x75\x70\x05\x00\x01\x00\x00\x00\x00"
+        archive.writestr(info, study_line("NCT00000002"))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            archive.writestr("a.json", study_line("NCT00000003"))  # the name repeats: the second is renamed
+    with ZipMembers(io.BytesIO(buffer.getvalue())) as archive:
+        assert [type(m).__name__ for m in archive.members] == ["ZipInfo", "ZipInfo"]
+        assert [m.filename for m in archive.members] == ["a.json", "a.json (entry 2)"]
+    # A plain one whose name repeats is renamed the same way.
+    with ZipMembers(io.BytesIO(zip_of({"a.json": study_line("NCT00000002"), "b.json": b""}).replace(b"b.json", b"a.json"))) as archive:
+        assert [(type(m).__name__, m.filename) for m in archive.members] == [("MemberEntry", "a.json"), ("MemberEntry", "a.json (entry 2)")]
+    # A broken directory fails as zipfile fails.
+    broken = zip_of({"a.json": study_line("NCT00000002")}).replace(b"PK\x01\x02", b"PK\x01\x09")
+    with pytest.raises(zipfile.BadZipFile, match="Bad magic number for central directory"):
+        ZipMembers(io.BytesIO(broken))
+
+
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
 def test_a_member_over_the_size_limit_is_reported_and_reading_stops_at_the_limit(
     compression: int, monkeypatch: pytest.MonkeyPatch
