@@ -20,7 +20,7 @@ import duckdb
 
 from pipeline.tables import schema
 from pipeline.warehouse import files as warehouse_files
-from pipeline.warehouse.ddl import create_table_sql, create_tables, create_view_sql, quote_identifier, quote_literal
+from pipeline.warehouse.ddl import create_table_sql, create_tables, create_view_sql, one_transaction, quote_identifier, quote_literal
 from pipeline.warehouse.files import WarehouseFiles
 from pipeline.warehouse.history import record_versions
 from pipeline.warehouse.load import (
@@ -193,11 +193,12 @@ def _build_into(staging, raw_dir, folder, current_schema, published, files, adva
             summary.row_counts[table.name] = scalar(con, f"select count(*) from {quote_identifier(table.name)}")
         summary.row_counts[schema.BUILD_INFO.name] = 1
         stage("history")
-        model_rows = {model.name: materialize(con, model) for model in discover_models()}
+        with one_transaction(con):  # the models' and views' CREATE and COMMENT statements committed together
+            model_rows = {model.name: materialize(con, model) for model in discover_models()}
+            for view_schema in VIEW_SCHEMAS:
+                for view in discover_models(schema=view_schema):
+                    materialize(con, view)
         model_columns = column_types(con, [name for name, rows in model_rows.items() if rows is not None])
-        for view_schema in VIEW_SCHEMAS:
-            for view in discover_models(schema=view_schema):
-                materialize(con, view)
         stage("models")
         create_tables(con, (schema.BUILD_INFO,))
         con.execute(
