@@ -269,3 +269,25 @@ def test_results_in_duckdb_draws_one_row_per_source_unit(capsys):
     assert f"{2 * len(results)} studies with results" in out
     assert f"reported_events ({2 * stats:,} rows) and outcome_measurements ({2 * measurements:,} rows)" in out
     assert (stats, measurements) == (173, 166)
+
+
+def test_fixed_costs_measures_each_step_against_the_way_it_was_done_before(sample_warehouse, tmp_path, capsys):
+    """bench/fixed_costs.py times each side only once both give the same answer (the zip's
+    entries field by field, every table's check counts, the whole catalog with its comments)."""
+    import shutil
+
+    import fixed_costs  # bench/fixed_costs.py
+    from zips import zip_of
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, warehouse)  # no connection of another test module meets this one
+    archive = tmp_path / "studies.zip"
+    archive.write_bytes(zip_of({f"NCT0000000{i}.json": orjson.dumps({"protocolSection": {"identificationModule": {"nctId": f"NCT0000000{i}"}}}) for i in range(1, 4)}))
+    assert fixed_costs.main(["--warehouse", str(warehouse), "--zip", str(archive), "--repeats", "1"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split(" | ")[0] for line in table[2:]] == [
+        "| zip directory", "| keys check", "| orphans check", f"| DDL ({len(fixed_costs.statements())} statements)"]
+    assert fixed_costs.statements()[0].startswith("create or replace table")
+
+    with pytest.raises(AssertionError, match="zip directory: the two ways disagree"):
+        fixed_costs.compare("zip directory", lambda: [1], lambda: [2], repeats=1)

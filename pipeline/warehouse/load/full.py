@@ -149,16 +149,17 @@ def load_full(
     create_views(con)
     for table in (*schema.STUDY_TABLES, schema.STUDY_RECORDS):
         (parts_dir / table.name).mkdir(parents=True, exist_ok=True)
+    # A full build's inventory leaves documents unhashed: this thread hashes them while the
+    # workers parse (hashlib releases the GIL), rather than the build reading the folder twice in a row.
+    # It starts before the zip directories are read, while the second core has nothing else to do.
+    hasher = ThreadPoolExecutor(max_workers=1)
+    hashing = hasher.submit(with_hashes, folder)
+    hasher.shutdown(wait=False)
     documents = folder.documents
     groups = document_groups(documents, group_bytes)
     n_workers = worker_count(documents, len(groups)) if n_workers is None else n_workers
     made = batches(groups, n_workers, partial(document_batches, parts_dir=parts_dir, studies_per_batch=studies_per_batch))
     started = time.perf_counter()
-    # A full build's inventory leaves documents unhashed: this thread hashes them while the
-    # workers parse (hashlib releases the GIL), rather than the build reading the folder twice in a row.
-    hasher = ThreadPoolExecutor(max_workers=1)
-    hashing = hasher.submit(with_hashes, folder)
-    hasher.shutdown(wait=False)
     write_errors(con, [entry.error_row() for entry in folder.skipped])
     winners: dict[str, tuple[tuple, str]] = {}
     superseded = False  # whether some batch holds a study's record that another batch's outranks
