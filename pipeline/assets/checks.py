@@ -21,8 +21,8 @@ CHILD_TABLES = tuple(t for t in schema.STUDY_TABLES if t is not schema.STUDIES)
 def key_hash_sql(table: schema.Table) -> str:
     """One row: the table's name, its rows less its distinct key hashes, how many rows have a null key part.
 
-    One scan of the table, hashing the key rather than grouping by it (3.6 s against 5.9 s for
-    every table at 600,000 studies). Distinct hashes mean distinct keys; a table whose hashes
+    One scan of the table, hashing the key rather than grouping by it (4.0 s against 5.6 s for
+    every table at 600,000 studies, bench/fixed_costs.py). Distinct hashes mean distinct keys; a table whose hashes
     repeat (a duplicate, or rarely a collision) is counted again exactly by `duplicate_key_sql`."""
     keys = ", ".join(quote_identifier(k) for k in table.key)
     null_keys = " or ".join(f"{quote_identifier(k)} is null" for k in table.key)
@@ -58,7 +58,7 @@ def orphan_counts(con, tables: tuple[schema.Table, ...]) -> dict[str, tuple[int]
     """Per table, (rows whose nct_id is not in studies,).
 
     One anti-join of every table's nct_ids against studies: a `not exists` per table built the
-    studies' hash table once per table (0.7 s against 3 s at 600,000 studies)."""
+    studies' hash table once per table (0.7 s against 2.4 s at 600,000 studies)."""
     ids = "\nunion all\n".join(f"select {quote_literal(t.name)} as table_name, nct_id from {quote_identifier(t.name)}" for t in tables)
     found = dict(con.execute(
         f"select table_name, count(*) from ({ids}) c anti join studies s on s.nct_id = c.nct_id group by table_name"
