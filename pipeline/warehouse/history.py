@@ -15,7 +15,7 @@ import datetime as dt
 from pathlib import Path
 
 from pipeline.tables import schema
-from pipeline.warehouse.ddl import create_tables, create_table_sql, quote_literal
+from pipeline.warehouse.ddl import create_tables, create_table_sql, one_transaction, quote_literal
 from pipeline.warehouse.queries import scalar
 
 HISTORY_ALIAS = "history"
@@ -62,26 +62,25 @@ def record_versions(con, history_file: Path, seen_at: dt.datetime) -> int:
         for table in schema.HISTORY_TABLES:
             con.execute(create_table_sql(table, schema_name=HISTORY_ALIAS, if_not_exists=True))
         # One transaction per file: DuckDB writes to one attached database per transaction.
-        con.execute("begin")
-        con.execute(f"insert into {HISTORY_ALIAS}.study_version_returns {RETURNED_VERSIONS_SQL}", {"seen_at": seen_at})
-        con.execute(
-            f"""
-            insert into {HISTORY_ALIAS}.study_versions
-            select * from ({CURRENT_VERSIONS_SQL}) current
-            where not exists (select 1 from {HISTORY_ALIAS}.study_versions v
-                              where v.nct_id = current.nct_id and v.record_hash = current.record_hash)
-            """,
-            {"seen_at": seen_at},
-        )
-        n_new = scalar(con, f"select count(*) from {HISTORY_ALIAS}.study_versions where first_seen_at = $1", [seen_at])
-        con.execute(
-            f"""
-            update {HISTORY_ALIAS}.study_versions v set last_seen_at = $seen_at
-            from study_records r where r.is_current and v.nct_id = r.nct_id and v.record_hash = r.record_hash
-            """,
-            {"seen_at": seen_at},
-        )
-        con.execute("commit")
+        with one_transaction(con):
+            con.execute(f"insert into {HISTORY_ALIAS}.study_version_returns {RETURNED_VERSIONS_SQL}", {"seen_at": seen_at})
+            con.execute(
+                f"""
+                insert into {HISTORY_ALIAS}.study_versions
+                select * from ({CURRENT_VERSIONS_SQL}) current
+                where not exists (select 1 from {HISTORY_ALIAS}.study_versions v
+                                  where v.nct_id = current.nct_id and v.record_hash = current.record_hash)
+                """,
+                {"seen_at": seen_at},
+            )
+            n_new = scalar(con, f"select count(*) from {HISTORY_ALIAS}.study_versions where first_seen_at = $1", [seen_at])
+            con.execute(
+                f"""
+                update {HISTORY_ALIAS}.study_versions v set last_seen_at = $seen_at
+                from study_records r where r.is_current and v.nct_id = r.nct_id and v.record_hash = r.record_hash
+                """,
+                {"seen_at": seen_at},
+            )
         create_tables(con, schema.HISTORY_TABLES)
         for table in schema.HISTORY_TABLES:
             con.execute(f"insert into {table.name} select * from {HISTORY_ALIAS}.{table.name}")
