@@ -291,3 +291,32 @@ def test_fixed_costs_measures_each_step_against_the_way_it_was_done_before(sampl
 
     with pytest.raises(AssertionError, match="zip directory: the two ways disagree"):
         fixed_costs.compare("zip directory", lambda: [1], lambda: [2], repeats=1)
+
+
+def test_long_text_compares_zstd_with_duckdbs_choice_on_the_same_values(sample_warehouse, tmp_path, capsys, monkeypatch):
+    """bench/long_text.py measures every long_text column that holds text, as built and with each
+    row made its own, both ways; the two ways must store the same values."""
+    import shutil
+
+    import long_text  # bench/long_text.py
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, warehouse)
+    assert long_text.main(["--warehouse", str(warehouse), "--repeats", "1"]) == 0
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()[2:]]
+    eligibility = [row[2:4] for row in rows if row[0] == "| studies.eligibility_criteria"]
+    assert eligibility == [["as built", "DuckDB's choice"], ["as built", "zstd"], ["own per row", "DuckDB's choice"], ["own per row", "zstd"]]
+    assert [row[2:4] for row in rows if row[0] == "| all"] == eligibility
+    assert ("studies", "eligibility_criteria") in long_text.long_text_columns()
+    assert ("studies", "official_title") not in long_text.long_text_columns()
+
+    # Each row its own text, in the same words; nulls stay null; the same seed, the same texts.
+    texts = ["a b c d e f g h i", None, "one two"]
+    shuffled = long_text.own_per_row(texts)
+    assert shuffled[1] is None and shuffled[2] == "one two"
+    assert sorted(shuffled[0].split()) == sorted(texts[0].split()) and shuffled == long_text.own_per_row(texts)
+
+    checksums = iter([(1, 10), (1, 11)])
+    monkeypatch.setattr(long_text, "measure", lambda part, declaration, workdir: {"cpu": 0, "size": 0, "scan": 0, "checksum": next(checksums)})
+    with pytest.raises(AssertionError, match="the two ways store different values"):
+        long_text.compare(tmp_path / "part.parquet", tmp_path, repeats=1)

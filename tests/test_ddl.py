@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from pipeline.tables import schema
-from pipeline.warehouse.ddl import create_tables
+from pipeline.warehouse.ddl import column_sql, create_table_sql, create_tables
 
 TABLES = schema.TABLES_BY_NAME
 
@@ -34,3 +34,23 @@ def test_tables_are_created_with_their_comments_in_one_transaction() -> None:
     # No transaction is left open: the connection goes on as before.
     create_tables(con, (keywords,))
     assert table_names(con) == {"studies", "arms", "keywords"}
+
+
+def test_long_free_text_is_declared_with_zstd_and_stored_so(sample_con) -> None:
+    """The mapping's long_text columns get `using compression zstd`; every other column is left
+    to DuckDB. In a built warehouse the eligibility criteria are stored as zstd, the NCT ids not."""
+    studies = TABLES["studies"]
+    assert column_sql(studies.column("eligibility_criteria")) == '"eligibility_criteria" VARCHAR using compression zstd'
+    assert column_sql(studies.column("official_title")) == '"official_title" VARCHAR'
+    assert '"description" VARCHAR using compression zstd' in create_table_sql(TABLES["arms"])
+    # A baseline measure's description is long text on the measure's own row, not where each
+    # measurement repeats it.
+    assert TABLES["baseline_measures"].column("measure_description").long_text
+    assert not TABLES["baseline_measurements"].column("measure_description").long_text
+
+    stored = dict(sample_con.execute(
+        "select column_name, string_agg(distinct compression, ',' order by compression) from pragma_storage_info('studies') "
+        "where column_name in ('eligibility_criteria', 'nct_id') and segment_type = 'VARCHAR' group by column_name"
+    ).fetchall())
+    assert stored["eligibility_criteria"] == "ZSTD"
+    assert "ZSTD" not in stored["nct_id"]

@@ -87,6 +87,9 @@ class Column:
     source: str | None = None  # path relative to the row element; None for constants, positions set by Source
     derive: Derivation | Lookup | None = None
     position: bool = False  # running 1-based position of the row within its study
+    # Paragraphs of free text, each row's its own (eligibility criteria, descriptions): stored
+    # with zstd rather than DuckDB's own choice of compression (see ddl.create_table_sql).
+    long_text: bool = False
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ RESULT_GROUPS = Table(
         Column("outcome_measure_position", "INTEGER", "For outcome groups, outcome_measures.outcome_measure_position of their measure; null for the other parts."),
         Column("group_code", "VARCHAR", "The group's code within its part (FG000, BG000, OG000, EG000, ...), as the part's rows name it.", "id"),
         Column("title", "VARCHAR", "Group title, verbatim.", "title"),
-        Column("description", "VARCHAR", "Group description, verbatim.", "description"),
+        Column("description", "VARCHAR", "Group description, verbatim.", "description", long_text=True),
         Column("deaths_subjects_affected", "INTEGER", "Adverse-event groups: participants who died of any cause (all-cause mortality)."),
         Column("deaths_subjects_at_risk", "INTEGER", "Adverse-event groups: participants at risk for all-cause mortality."),
         Column("serious_subjects_affected", "INTEGER", "Adverse-event groups: participants with at least one serious adverse event (the group's own total, not a sum over terms)."),
@@ -78,8 +78,8 @@ PARTICIPANT_FLOWS = Table(
     sources=(Source(FLOW),),
     columns=(
         nct_id_column(),
-        Column("recruitment_details", "VARCHAR", "Recruitment details: dates and settings of recruitment, verbatim.", "recruitmentDetails"),
-        Column("pre_assignment_details", "VARCHAR", "Events after enrollment and before assignment to groups (wash-out, run-in), verbatim.", "preAssignmentDetails"),
+        Column("recruitment_details", "VARCHAR", "Recruitment details: dates and settings of recruitment, verbatim.", "recruitmentDetails", long_text=True),
+        Column("pre_assignment_details", "VARCHAR", "Events after enrollment and before assignment to groups (wash-out, run-in), verbatim.", "preAssignmentDetails", long_text=True),
         Column("units_analyzed", "VARCHAR", "Type of units assigned when they are not participants (e.g. eyes, lesions), verbatim.", "typeUnitsAnalyzed"),
     ),
 )
@@ -92,14 +92,14 @@ RESULT_DETAILS = Table(
     sources=(Source(RESULTS),),
     columns=(
         nct_id_column(),
-        Column("baseline_population_description", "VARCHAR", "Baseline analysis population, when it differs from the participants who started, verbatim.", "baselineCharacteristicsModule.populationDescription"),
+        Column("baseline_population_description", "VARCHAR", "Baseline analysis population, when it differs from the participants who started, verbatim.", "baselineCharacteristicsModule.populationDescription", long_text=True),
         Column("baseline_units_analyzed", "VARCHAR", "Type of units analyzed at baseline when they are not participants, verbatim.", "baselineCharacteristicsModule.typeUnitsAnalyzed"),
         Column("adverse_events_time_frame", "VARCHAR", "Time frame over which adverse events were collected, verbatim.", "adverseEventsModule.timeFrame"),
-        Column("adverse_events_description", "VARCHAR", "How adverse events were defined or collected, when it differs from the standard definitions, verbatim.", "adverseEventsModule.description"),
+        Column("adverse_events_description", "VARCHAR", "How adverse events were defined or collected, when it differs from the standard definitions, verbatim.", "adverseEventsModule.description", long_text=True),
         *number_columns("adverse_events_frequency_threshold", "adverseEventsModule.frequencyThreshold",
                         "Frequency threshold (percent) above which other (not serious) adverse events are reported"),
         Column("all_cause_mortality_comment", "VARCHAR", "Comment on the all-cause mortality numbers, verbatim.", "adverseEventsModule.allCauseMortalityComment"),
-        Column("limitations_and_caveats", "VARCHAR", "Limitations and caveats of the results (early termination, small numbers, technical problems), verbatim.", "moreInfoModule.limitationsAndCaveats.description"),
+        Column("limitations_and_caveats", "VARCHAR", "Limitations and caveats of the results (early termination, small numbers, technical problems), verbatim.", "moreInfoModule.limitationsAndCaveats.description", long_text=True),
     ),
 )
 
@@ -237,8 +237,10 @@ def _baseline_measure_columns(at: str) -> tuple[Column, ...]:
     """A baseline measure's own fields, read from the measure (`at` "") or carried from it (`at` "@0.")."""
     return (
         Column("measure_title", "VARCHAR", "Baseline measure title (e.g. 'Age, Continuous', 'Sex: Female, Male'), verbatim.", f"{at}title"),
-        Column("measure_description", "VARCHAR", "Baseline measure description, verbatim.", f"{at}description"),
-        Column("population_description", "VARCHAR", "Analysis population of the measure when it differs from the overall baseline population, verbatim.", f"{at}populationDescription"),
+        # Carried down a measure's measurements (`at` "@0."), a description repeats row after row:
+        # DuckDB's own dictionary suits it there better than zstd.
+        Column("measure_description", "VARCHAR", "Baseline measure description, verbatim.", f"{at}description", long_text=not at),
+        Column("population_description", "VARCHAR", "Analysis population of the measure when it differs from the overall baseline population, verbatim.", f"{at}populationDescription", long_text=not at),
         Column("unit_of_measure", "VARCHAR", "Unit of measure (e.g. 'years', 'Participants'), verbatim.", f"{at}unitOfMeasure"),
         Column("param_type", "VARCHAR", "Measure type (API code: COUNT_OF_PARTICIPANTS, MEAN, MEDIAN, NUMBER, ...).", f"{at}paramType"),
         Column("dispersion_type", "VARCHAR", "Measure of dispersion (API code: STANDARD_DEVIATION, FULL_RANGE, INTER_QUARTILE_RANGE, ...).", f"{at}dispersionType"),
@@ -288,8 +290,8 @@ OUTCOME_MEASURE_RESULTS = Table(
         _position("outcome_measure_position", "outcome measure within the results", 0),
         Column("outcome_type", "VARCHAR", "Outcome type (API code: PRIMARY, SECONDARY, OTHER_PRE_SPECIFIED, POST_HOC).", "type"),
         Column("title", "VARCHAR", "Outcome measure title, verbatim.", "title"),
-        Column("description", "VARCHAR", "Outcome measure description, verbatim.", "description"),
-        Column("population_description", "VARCHAR", "Analysis population description, verbatim.", "populationDescription"),
+        Column("description", "VARCHAR", "Outcome measure description, verbatim.", "description", long_text=True),
+        Column("population_description", "VARCHAR", "Analysis population description, verbatim.", "populationDescription", long_text=True),
         Column("reporting_status", "VARCHAR", "Whether the data are posted (API code: POSTED, NOT_POSTED).", "reportingStatus"),
         *date_columns("anticipated_posting_date", "anticipatedPostingDate", "Anticipated posting date of data not yet posted", typed=False),
         Column("param_type", "VARCHAR", "Measure type (API code: MEAN, MEDIAN, COUNT_OF_PARTICIPANTS, NUMBER, ...).", "paramType"),
@@ -439,7 +441,7 @@ RESULT_AGREEMENTS = Table(
         Column("is_pi_sponsor_employee", "BOOLEAN", "Whether all principal investigators are employed by the sponsor.", "piSponsorEmployee"),
         Column("has_restrictive_agreement", "BOOLEAN", "Whether an agreement restricts the investigators' rights to discuss or publish the results.", "restrictiveAgreement"),
         Column("restriction_type", "VARCHAR", "Type of restriction (API code: LTE60, GT60, OTHER).", "restrictionType"),
-        Column("other_details", "VARCHAR", "Details of an other restriction, verbatim.", "otherDetails"),
+        Column("other_details", "VARCHAR", "Details of an other restriction, verbatim.", "otherDetails", long_text=True),
     ),
 )
 
