@@ -23,11 +23,12 @@ def create_table_sql(table: Table, schema_name: str | None = None, if_not_exists
 
 
 def column_sql(column: Column) -> str:
-    """A column's definition. Long free text is stored with zstd: for text of 600,000 studies
-    whose rows are each their own, DuckDB's own choice (a dictionary with FSST, analysed and
-    built for every segment) took 2 to 3 times zstd's CPU to write and made the column 2 to 4
-    times larger (eligibility criteria: 17.1 s and 580 MB against 6.0 s and 243 MB), for a
-    full scan 0.2-0.3 s slower (`bench/long_text.py`)."""
+    """A column's definition. Long free text is stored with zstd: for the text of 600,000
+    studies with each row its own, as in the registry, DuckDB's own choice (a dictionary with
+    FSST, analysed and built segment by segment) took 2.2 times zstd's CPU to write and 2.4 times
+    its disk (every long_text column: 53.5 s and 2,543 MB against 24.3 s and 1,068 MB; the
+    eligibility criteria 12.9 s and 580 MB against 6.4 s and 243 MB), for whole-column scans 7%
+    slower (`bench/long_text.py`, medians of three)."""
     compression = " using compression zstd" if column.long_text else ""
     return f"{quote_identifier(column.name)} {column.type}{compression}"
 

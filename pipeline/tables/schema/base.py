@@ -88,7 +88,7 @@ class Column:
     derive: Derivation | Lookup | None = None
     position: bool = False  # running 1-based position of the row within its study
     # Paragraphs of free text, each row's its own (eligibility criteria, descriptions): stored
-    # with zstd rather than DuckDB's own choice of compression (see ddl.create_table_sql).
+    # with zstd rather than DuckDB's own choice of compression (see ddl.column_sql).
     long_text: bool = False
 
 
