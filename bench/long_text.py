@@ -13,8 +13,8 @@ twice as a Parquet part is (uncompressed):
 - "own per row": each value's runs of four words shuffled (seeded), so that no two rows share a
   text, as in the registry, with the records' own words and phrases.
 
-Each is inserted into a new table of a new database file, the column declared plainly (DuckDB
-chooses the compression) and with `using compression zstd` (what the DDL declares), alternated;
+Each is inserted into a new table of a new database file, the column declared by `ddl.column_sql`
+as plain text (DuckDB chooses the compression) and as long text (zstd), alternated;
 the table is checkpointed, then scanned whole (`like`, from a new connection). Both tables must
 hold the same values (their hash sums agree). Prints a markdown table of medians: insert and
 checkpoint CPU seconds, the file's size, the scan's seconds.
@@ -36,9 +36,10 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.tables import schema  # noqa: E402
-from pipeline.warehouse.ddl import quote_identifier  # noqa: E402
+from pipeline.warehouse.ddl import column_sql, quote_identifier  # noqa: E402
 
-WAYS = (("DuckDB's choice", ""), ("zstd", " using compression zstd"))
+# (name, long_text): the column as the DDL declares it either way (ddl.column_sql).
+WAYS = (("DuckDB's choice", False), ("zstd", True))
 
 
 def long_text_columns() -> list[tuple[str, str]]:
@@ -60,14 +61,15 @@ def own_per_row(values: list, seed: int = 1) -> list:
     return out
 
 
-def measure(part: Path, declaration: str, workdir: Path) -> dict:
-    """Insert a part into a new file's table declared with `declaration`; checkpoint; scan."""
+def measure(part: Path, long_text: bool, workdir: Path) -> dict:
+    """Insert a part into a new file's table, its column declared as the DDL declares a column
+    with or without `long_text`; checkpoint; scan."""
     path = workdir / "t.duckdb"
     for stale in workdir.glob("t.duckdb*"):
         stale.unlink()
     con = duckdb.connect(str(path))
     con.execute("set preserve_insertion_order = false")  # as the build inserts
-    con.execute(f"create table t (v varchar{declaration})")
+    con.execute(f"create table t ({column_sql(schema.Column('v', 'VARCHAR', '', long_text=long_text))})")
     cpu = time.process_time()
     con.execute(f"insert into t select * from read_parquet('{part}')")
     con.execute("checkpoint")
@@ -87,8 +89,8 @@ def compare(part: Path, workdir: Path, repeats: int) -> list[dict]:
     """Per way, the medians of `repeats` alternated runs; both ways must store the same values."""
     runs: dict[str, list[dict]] = {name: [] for name, _ in WAYS}
     for _ in range(repeats):
-        for name, declaration in WAYS:
-            runs[name].append(measure(part, declaration, workdir))
+        for name, long_text in WAYS:
+            runs[name].append(measure(part, long_text, workdir))
     checksums = {run["checksum"] for per_way in runs.values() for run in per_way}
     assert len(checksums) == 1, f"{part.name}: the two ways store different values {checksums}"
     return [{"way": name, **{k: statistics.median(run[k] for run in runs[name]) for k in ("cpu", "size", "scan")}}
@@ -100,12 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, required=True, help="a built warehouse (opened read-only)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    source = duckdb.connect(str(args.warehouse), read_only=True)
     totals: dict[tuple[str, str], list[float]] = {}
     total_rows = 0
     print("| column | rows | values | way | insert CPU s | MB | scan s |")
     print("|---|---:|---|---|---:|---:|---:|")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect(str(args.warehouse), read_only=True) as source:
         workdir = Path(tmp)
         for table, column in long_text_columns():
             values = source.sql(f"select {quote_identifier(column)} from {quote_identifier(table)}").fetchall()

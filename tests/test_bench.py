@@ -317,6 +317,6 @@ def test_long_text_compares_zstd_with_duckdbs_choice_on_the_same_values(sample_w
     assert sorted(shuffled[0].split()) == sorted(texts[0].split()) and shuffled == long_text.own_per_row(texts)
 
     checksums = iter([(1, 10), (1, 11)])
-    monkeypatch.setattr(long_text, "measure", lambda part, declaration, workdir: {"cpu": 0, "size": 0, "scan": 0, "checksum": next(checksums)})
+    monkeypatch.setattr(long_text, "measure", lambda part, long_text, workdir: {"cpu": 0, "size": 0, "scan": 0, "checksum": next(checksums)})
     with pytest.raises(AssertionError, match="the two ways store different values"):
         long_text.compare(tmp_path / "part.parquet", tmp_path, repeats=1)
