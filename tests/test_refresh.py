@@ -375,6 +375,29 @@ def test_workers_read_member_ranges_from_the_directory_entries_they_are_given(tm
     assert in_ranges == whole and len(whole) == 60
 
 
+def _polars_threads(group: list, archives: dict):
+    """A worker's batches for the test below: its polars thread pool, and what set it."""
+    import polars as pl
+
+    yield group[0].name, os.environ.get("POLARS_MAX_THREADS"), pl.thread_pool_size()
+
+
+def test_each_worker_runs_polars_on_one_thread_unless_the_user_says_otherwise(monkeypatch: pytest.MonkeyPatch):
+    from types import SimpleNamespace
+
+    from pipeline.warehouse.load import pool
+
+    def groups(*names: str) -> list[list[SimpleNamespace]]:
+        return [[SimpleNamespace(name=name, size_bytes=1)] for name in names]
+
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    assert sorted(pool.batches(groups("a", "b"), 2, _polars_threads)) == [("a", "1", 1), ("b", "1", 1)]
+    assert "POLARS_MAX_THREADS" not in os.environ  # this process's environment is as it was
+
+    monkeypatch.setenv("POLARS_MAX_THREADS", "2")
+    assert sorted(pool.batches(groups("a"), 1, _polars_threads)) == [("a", "2", 2)]
+
+
 @pytest.fixture
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whether NDJSON files are split depends on the cores; the tests fix them at two."""
