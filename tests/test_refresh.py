@@ -382,7 +382,7 @@ def _polars_threads(group: list, archives: dict):
     yield group[0].name, os.environ.get("POLARS_MAX_THREADS"), pl.thread_pool_size()
 
 
-def test_each_worker_runs_polars_on_one_thread_unless_the_user_says_otherwise(monkeypatch: pytest.MonkeyPatch):
+def test_each_worker_runs_polars_on_its_share_of_the_cores_unless_the_user_says_otherwise(monkeypatch: pytest.MonkeyPatch):
     from types import SimpleNamespace
 
     from pipeline.warehouse.load import pool
@@ -391,11 +391,13 @@ def test_each_worker_runs_polars_on_one_thread_unless_the_user_says_otherwise(mo
         return [[SimpleNamespace(name=name, size_bytes=1)] for name in names]
 
     monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    monkeypatch.setattr(pool, "cpu_count", lambda: 2)
     assert sorted(pool.batches(groups("a", "b"), 2, _polars_threads)) == [("a", "1", 1), ("b", "1", 1)]
+    assert sorted(pool.batches(groups("a"), 1, _polars_threads)) == [("a", "2", 2)]
     assert "POLARS_MAX_THREADS" not in os.environ  # this process's environment is as it was
 
-    monkeypatch.setenv("POLARS_MAX_THREADS", "2")
-    assert sorted(pool.batches(groups("a"), 1, _polars_threads)) == [("a", "2", 2)]
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")
+    assert sorted(pool.batches(groups("a", "b"), 2, _polars_threads)) == [("a", "3", 3), ("b", "3", 3)]
 
 
 @pytest.fixture

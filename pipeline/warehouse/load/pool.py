@@ -86,24 +86,27 @@ def _worker(tasks, results, make_batches: BatchMaker) -> None:
     results.put(None)
 
 
-# Each worker's polars runs on one thread. The workers already fill the cores, one each; a polars
-# pool of a thread per core in every worker only oversubscribes them (its idle threads spin while
-# waiting for work, on the other worker's core): 3-4.5% of a worker's CPU, two workers at once on
-# two cores (20 groups of real records, alternated runs). A user's own setting is kept.
-WORKER_ENVIRONMENT = {"POLARS_MAX_THREADS": "1"}
+# Each worker's polars gets its share of the cores, one thread when the workers fill them (one
+# worker per core, the usual case). A polars pool of a thread per core in every worker only
+# oversubscribed them, its idle threads spinning on the other workers' cores: two workers at once on
+# two cores took 3-4.5% more CPU each (20 groups of real records, alternated runs). At 600,000
+# studies, the build's excess over the code before the results tables went from +20.8% (median of
+# four pairs) to +5.2% (five pairs, the next hours; docs/benchmarks.md). A user's setting is kept.
+POLARS_THREADS = "POLARS_MAX_THREADS"
 
 
 @contextmanager
-def _worker_environment() -> Iterator[None]:
-    """WORKER_ENVIRONMENT while worker processes start (a spawned process takes the environment
-    it starts with), for the variables the user has not set; this process's own is restored."""
-    added = [name for name in WORKER_ENVIRONMENT if name not in os.environ]
-    os.environ.update({name: WORKER_ENVIRONMENT[name] for name in added})
+def _worker_environment(n_workers: int) -> Iterator[None]:
+    """POLARS_THREADS while worker processes start (a spawned process takes the environment it
+    starts with), unless the user has set it; this process's own environment is restored."""
+    if POLARS_THREADS in os.environ:
+        yield
+        return
+    os.environ[POLARS_THREADS] = str(max(1, cpu_count() // n_workers))
     try:
         yield
     finally:
-        for name in added:
-            os.environ.pop(name, None)
+        os.environ.pop(POLARS_THREADS, None)
 
 
 def _parallel_batches(groups: list[list[DocumentPart]], n_workers: int, make_batches: BatchMaker) -> Iterator:
@@ -121,7 +124,7 @@ def _parallel_batches(groups: list[list[DocumentPart]], n_workers: int, make_bat
         context.Process(target=_worker, args=(tasks, results, make_batches), daemon=True)
         for _ in range(n_workers)
     ]
-    with _worker_environment():
+    with _worker_environment(n_workers):
         for worker in workers:
             worker.start()
     try:
