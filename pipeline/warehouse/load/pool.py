@@ -91,7 +91,7 @@ def _worker(tasks, results, make_batches: BatchMaker) -> None:
 # oversubscribed them, its idle threads spinning on the other workers' cores: two workers at once on
 # two cores took 3-4.5% more CPU each (20 groups of real records, alternated runs). At 600,000
 # studies, the build's excess over the code before the results tables went from +20.8% (median of
-# four pairs) to +5.2% (five pairs, the next hours; docs/benchmarks.md). A user's setting is kept.
+# four pairs) to +5.2% (seven pairs, the next hours; docs/benchmarks.md). A user's setting is kept.
 POLARS_THREADS = "POLARS_MAX_THREADS"
 
 
